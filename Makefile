@@ -1,0 +1,114 @@
+# linkbook - one plain Makefile.
+#   make            build liblinkbook (static and shared) and the linkbook command
+#   make demo       install what is missing (Debian, as root), build, walk through a day
+#   make test       build and run every test; prints "N passed, N failed"
+#   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      benchmarks, built with optimisation
+#   make install PREFIX=/usr/local DESTDIR=   /   make uninstall   /   make clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := sqlite3 libsodium jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Werror
+CFLAGS ?= $(OPT)
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Icore -I$(BUILD)
+ALL_LDFLAGS := $(LDFLAGS)
+
+CORE_SRC := $(sort $(wildcard core/*.c))
+CORE_OBJ := $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_SRC)) $(BUILD)/core/lb_schema_data.o
+CLI_SRC := $(sort $(wildcard cli/*.c))
+CLI_OBJ := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
+SCHEMA_SQL := $(sort $(wildcard schema/device/*.sql))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+LIB_A := $(BUILD)/liblinkbook.a
+LIB_SO := $(BUILD)/liblinkbook.so
+LINKBOOK := $(BUILD)/linkbook
+
+all: $(LIB_A) $(LIB_SO) $(LINKBOOK)
+
+$(BUILD)/core $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench:
+	mkdir -p $@
+
+$(BUILD)/lb_schema_data.c: $(SCHEMA_SQL) schema/embed.sh | $(BUILD)/core
+	sh schema/embed.sh $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/core/lb_schema_data.o: $(BUILD)/lb_schema_data.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h) | $(BUILD)/core
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cli/%.o: cli/%.c $(wildcard core/*.h cli/*.h) | $(BUILD)/cli
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(CORE_OBJ)
+	$(CC) -shared -Wl,-soname,liblinkbook.so.0 $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(LINKBOOK): $(CLI_OBJ) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# Only lb_ symbols leave the core library.
+checksymbols: $(LIB_A)
+	@bad=$$(nm -g --defined-only $(LIB_A) | awk 'NF==3 {print $$3}' | grep -v '^lb_' || true); \
+	if [ -n "$$bad" ]; then echo "non-lb_ symbols exported by core: $$bad"; exit 1; fi
+
+test: all $(UNIT_BIN) checksymbols
+	sh tests/run.sh $(BUILD)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" test
+
+bench:
+	$(MAKE) BUILD=build-bench OPT="-O2 -DNDEBUG" all build-bench/bench/.built
+	sh tests/bench/run.sh build-bench
+
+$(BUILD)/bench/.built: $(BENCH_BIN)
+	touch $@
+
+demo:
+	sh tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/linkbook \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(LINKBOOK) $(DESTDIR)$(PREFIX)/bin/linkbook
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/liblinkbook.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/liblinkbook.so.0
+	ln -sf liblinkbook.so.0 $(DESTDIR)$(PREFIX)/lib/liblinkbook.so
+	install -m 644 core/*.h $(DESTDIR)$(PREFIX)/include/linkbook/
+	sed 's|@PREFIX@|$(PREFIX)|' packaging/linkbook.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/linkbook $(DESTDIR)$(PREFIX)/lib/liblinkbook.a \
+		$(DESTDIR)$(PREFIX)/lib/liblinkbook.so $(DESTDIR)$(PREFIX)/lib/liblinkbook.so.0 \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/linkbook
+
+clean:
+	rm -rf build build-asan build-bench
+
+.PHONY: all test asan bench demo install uninstall clean checksymbols

@@ -1,0 +1,64 @@
+/* lb_change.h - the change log: every mutation of the store.
+ *
+ * A change sets some fields of one record: change id, record kind and id,
+ * the person it concerns, the writer's caseload, a hybrid logical clock
+ * stamp, device id, author and the fields set (a JSON object).  The change
+ * is sealed with the data key and written in the same transaction as the
+ * materialised record it updates.  Local tables are a view of the log:
+ * lb_change_rebuild() throws them away and replays the log.
+ *
+ * Merge: each field of a record keeps the stamp (HLC, device) of the change
+ * that set it; a change sets a field only if its stamp is greater.  So
+ * applying changes in any order, or twice, gives the same state.
+ */
+#ifndef LB_CHANGE_H
+#define LB_CHANGE_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "lb_crypto.h"
+#include "lb_store.h"
+
+#define LB_KIND_MAX 24
+#define LB_CASELOAD_MAX 64
+
+/* The change-log schema version written into every change. */
+#define LB_CHANGE_SCHEMA 1
+
+typedef struct lb_change {
+    char id[LB_ID_HEX + 1];
+    char kind[LB_KIND_MAX + 1];
+    char record[LB_ID_HEX + 1];
+    char person[LB_ID_HEX + 1];
+    char caseload[LB_CASELOAD_MAX + 1];
+    uint64_t hlc;
+    char device[LB_ID_HEX + 1];
+    char *author;   /* owned */
+    json_t *fields; /* owned reference */
+    int schema;
+} lb_change;
+
+/* Record a change that sets fields on a record of kind.  record NULL makes
+ * a new record (its id goes to record_out, which may be NULL); person is the
+ * person it concerns (for a new person record, NULL: the new id is used).
+ * Runs in the caller's transaction, or in its own if there is none.
+ * fields is not consumed. */
+lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
+                       const char *person, json_t *fields,
+                       char record_out[LB_ID_HEX + 1]);
+
+/* Apply a change (from this device or another) to the materialised tables
+ * and keep it in the log; a change already in the log is a no-op. */
+lb_err lb_change_apply(lb_store *s, const lb_change *c);
+
+/* Visit every change in log order, decrypted.  cb returns non-zero to stop. */
+typedef int (*lb_change_cb)(const lb_change *c, void *ctx);
+lb_err lb_change_each(lb_store *s, lb_change_cb cb, void *ctx);
+
+/* Drop every materialised row and rebuild them from the change log alone. */
+lb_err lb_change_rebuild(lb_store *s);
+
+/* Release what a change owns (not c itself); NULL is fine. */
+void lb_change_clear(lb_change *c);
+
+#endif

@@ -1,0 +1,42 @@
+/* lb_record.h - reading the materialised records of the device store.
+ *
+ * Every record has a random id (32 hex), a kind, the person it concerns and
+ * its fields, decrypted on read.  Ids are accepted by any unique prefix.
+ */
+#ifndef LB_RECORD_H
+#define LB_RECORD_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "lb_change.h"
+
+typedef struct lb_record {
+    char id[LB_ID_HEX + 1];
+    char kind[LB_KIND_MAX + 1];
+    char person[LB_ID_HEX + 1];
+    uint64_t created;   /* HLC of the change that made it */
+    json_t *fields;     /* owned reference: field -> value */
+} lb_record;
+
+/* Read one record by full id.  Free with lb_record_free. */
+lb_err lb_record_get(lb_store *s, const char *id, lb_record **out);
+void lb_record_free(lb_record *r);
+
+/* Find the one record whose id starts with prefix (at least 4 hex digits),
+ * of kind (NULL: any kind).  LB_ERR_NOTFOUND, LB_ERR_AMBIGUOUS or
+ * LB_ERR_INVALID (not hex) with a message naming what was looked for. */
+lb_err lb_record_resolve(lb_store *s, const char *prefix, const char *kind,
+                         char out[LB_ID_HEX + 1]);
+
+/* Visit records of kind (NULL: all) about person (NULL: everyone), in order
+ * of creation.  The record is valid only during the callback; cb returns
+ * non-zero to stop early. */
+typedef int (*lb_record_cb)(const lb_record *r, void *ctx);
+lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
+                      lb_record_cb cb, void *ctx);
+
+/* Find the person whose NHS number (normalised, 10 digits) is nhs through
+ * the blind index.  LB_ERR_NOTFOUND if none. */
+lb_err lb_record_find_nhs(lb_store *s, const char *nhs, char out[LB_ID_HEX + 1]);
+
+#endif
