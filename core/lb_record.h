@@ -15,6 +15,7 @@ typedef struct lb_record {
     char kind[LB_KIND_MAX + 1];
     char person[LB_ID_HEX + 1];
     uint64_t created;   /* HLC of the change that made it */
+    char *author;       /* who made it (owned) */
     json_t *fields;     /* owned reference: field -> value */
 } lb_record;
 
@@ -38,5 +39,13 @@ lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
 /* Find the person whose NHS number (normalised, 10 digits) is nhs through
  * the blind index.  LB_ERR_NOTFOUND if none. */
 lb_err lb_record_find_nhs(lb_store *s, const char *nhs, char out[LB_ID_HEX + 1]);
+
+/* Merge one change into the materialised record it concerns (field-level
+ * last-writer-wins by (HLC, device); see lb_change.h).  Called by the change
+ * log inside its transaction; front ends use lb_change_write instead. */
+lb_err lb_record_merge(lb_store *s, const lb_change *c);
+
+/* Delete every materialised record and index row (before a rebuild). */
+lb_err lb_record_clear_all(lb_store *s);
 
 #endif

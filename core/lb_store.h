@@ -33,13 +33,18 @@ typedef struct lb_identity {
 
 /* Create a store in dir (created with mode 0700 if missing; it must not
  * already hold a store: LB_ERR_EXISTS).  kdf may be NULL for the default
- * (Argon2id INTERACTIVE).  On success *out is open and unlocked. */
+ * (Argon2id INTERACTIVE).  On success *out is open and unlocked.
+ *
+ * As with sqlite3_open, *out receives a handle even on failure (except
+ * LB_ERR_NOMEM and LB_ERR_CRYPTO, where it is NULL), locked, so that
+ * lb_store_errmsg() can say why; the caller closes it in every case. */
 lb_err lb_store_create(const char *dir, const char *pass, size_t passlen,
                        const lb_identity *who, const lb_kdf_params *kdf,
                        lb_store **out);
 
 /* Open an existing store, locked.  LB_ERR_NOTFOUND if dir holds none,
- * LB_ERR_CORRUPT if the file is not a healthy linkbook store. */
+ * LB_ERR_CORRUPT if the file is not a healthy linkbook store.  Like
+ * lb_store_create, *out is set even on failure: read the message, close. */
 lb_err lb_store_open(const char *dir, lb_store **out);
 
 /* Derive the key from pass and unwrap the data key.  LB_ERR_PASSPHRASE

@@ -1,0 +1,312 @@
+/* lb_change.c - the change log (see lb_change.h).
+ *
+ * A change row keeps its routing facts in clear (ids, kind, caseload, HLC,
+ * device, schema) and its content sealed: {"a": author, "f": fields}.  The
+ * associated data of the seal is every clear column, so neither the content
+ * nor the facts beside it can be altered or swapped without detection.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "lb_change.h"
+#include "lb_record.h"
+#include "lb_store_priv.h"
+
+#define AD_MAX 256
+
+static const char SQL_INSERT[] =
+    "INSERT INTO changes(id, kind, record, person, caseload, hlc, device, schema, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char SQL_EXISTS[] = "SELECT 1 FROM changes WHERE id = ?1";
+static const char SQL_ALL[] =
+    "SELECT id, kind, record, person, caseload, hlc, device, schema, body "
+    "FROM changes ORDER BY seq";
+
+static size_t change_ad(const lb_change *c, char ad[AD_MAX])
+{
+    int n = snprintf(ad, AD_MAX, "lbc1|%s|%s|%s|%s|%s|%" PRIu64 "|%s|%d", c->id, c->kind,
+                     c->record, c->person, c->caseload, c->hlc, c->device, c->schema);
+    return n > 0 && n < AD_MAX ? (size_t)n : 0;
+}
+
+void lb_change_clear(lb_change *c)
+{
+    if (!c)
+        return;
+    free(c->author);
+    json_decref(c->fields);
+    c->author = NULL;
+    c->fields = NULL;
+}
+
+/* Seal the content of c into a new buffer. */
+static lb_err change_seal(lb_store *s, const lb_change *c, unsigned char **out, size_t *outlen)
+{
+    char ad[AD_MAX], *text;
+    size_t adlen = change_ad(c, ad), len;
+    json_t *body = json_pack("{s:s, s:O}", "a", c->author, "f", c->fields);
+    lb_err err;
+    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return LB_ERR_NOMEM;
+    len = strlen(text);
+    *out = malloc(len + LB_SEAL_OVERHEAD);
+    err = *out ? lb_seal(s->keys, (unsigned char *)text, len, (unsigned char *)ad, adlen, *out)
+               : LB_ERR_NOMEM;
+    *outlen = len + LB_SEAL_OVERHEAD;
+    sodium_memzero(text, len);
+    free(text);
+    return err;
+}
+
+static lb_err change_insert(lb_store *s, const lb_change *c)
+{
+    sqlite3_stmt *st = lb_store_stmt(s, SQL_INSERT);
+    unsigned char *body = NULL;
+    size_t len = 0;
+    int rc;
+    lb_err err;
+    if (!st)
+        return LB_ERR_INTERNAL;
+    err = change_seal(s, c, &body, &len);
+    if (err) {
+        free(body);
+        return err;
+    }
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->record, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->person, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->caseload, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)c->hlc);
+    sqlite3_bind_text(st, 7, c->device, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, c->schema);
+    sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(body);
+    return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing the change log");
+}
+
+static int valid_id(const char *id)
+{
+    size_t i;
+    for (i = 0; i < LB_ID_HEX; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return id[LB_ID_HEX] == '\0';
+}
+
+static lb_err copy_text(lb_store *s, char *dst, size_t cap, const char *src, const char *what)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (!src || n == 0 || n >= cap)
+        return lb_store_fail(s, LB_ERR_INVALID, "%s: missing or too long", what);
+    memcpy(dst, src, n + 1);
+    return LB_OK;
+}
+
+/* Fill the clear facts of a new local change. */
+static lb_err change_stamp(lb_store *s, lb_change *c, const char *kind, const char *record,
+                           const char *person)
+{
+    lb_err err = copy_text(s, c->kind, sizeof c->kind, kind, "record kind");
+    lb_id_new(c->id);
+    if (record && !valid_id(record))
+        return lb_store_fail(s, LB_ERR_INVALID, "record id: not a full id");
+    if (record)
+        memcpy(c->record, record, LB_ID_HEX + 1);
+    else
+        lb_id_new(c->record);
+    if (!person)
+        person = c->record;
+    if (!valid_id(person))
+        return lb_store_fail(s, LB_ERR_INVALID, "person id: not a full id");
+    memcpy(c->person, person, LB_ID_HEX + 1);
+    if (!err)
+        err = copy_text(s, c->caseload, sizeof c->caseload, s->caseload, "caseload");
+    memcpy(c->device, s->device, LB_ID_HEX + 1);
+    c->hlc = lb_hlc_tick(&s->hlc, lb_store_now_ms(s));
+    c->schema = LB_CHANGE_SCHEMA;
+    return err;
+}
+
+lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
+                       const char *person, json_t *fields, char record_out[LB_ID_HEX + 1])
+{
+    lb_change c;
+    int own;
+    lb_err err = lb_store_write_begin(s, &own);
+    if (err)
+        return err;
+    memset(&c, 0, sizeof c);
+    err = change_stamp(s, &c, kind, record, person);
+    if (!err && !json_is_object(fields))
+        err = lb_store_fail(s, LB_ERR_INVALID, "a change sets an object of fields");
+    c.author = s->author;
+    c.fields = fields;
+    if (!err)
+        err = change_insert(s, &c);
+    if (!err)
+        err = lb_record_merge(s, &c);
+    err = lb_store_write_end(s, own, err);
+    if (!err && record_out)
+        memcpy(record_out, c.record, LB_ID_HEX + 1);
+    return err;
+}
+
+static lb_err change_known(lb_store *s, const char *id, int *known)
+{
+    sqlite3_stmt *st = lb_store_stmt(s, SQL_EXISTS);
+    int rc;
+    if (!st)
+        return LB_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return lb_store_sqlfail(s, rc, "reading the change log");
+    *known = rc == SQLITE_ROW;
+    return LB_OK;
+}
+
+lb_err lb_change_apply(lb_store *s, const lb_change *c)
+{
+    int own, known = 0;
+    lb_err err = lb_store_write_begin(s, &own);
+    if (err)
+        return err;
+    if (!valid_id(c->id) || !valid_id(c->record) || !valid_id(c->person) ||
+        !valid_id(c->device) || !c->author || !json_is_object(c->fields))
+        err = lb_store_fail(s, LB_ERR_INVALID, "change %.32s is malformed", c->id);
+    if (!err)
+        err = change_known(s, c->id, &known);
+    if (!err && !known) {
+        lb_hlc_observe(&s->hlc, c->hlc);
+        err = change_insert(s, c);
+        if (!err)
+            err = lb_record_merge(s, c);
+    }
+    return lb_store_write_end(s, own, err);
+}
+
+static lb_err row_text(lb_store *s, sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    size_t n = v ? strlen(v) : 0;
+    if (!v || n >= cap)
+        return lb_store_fail(s, LB_ERR_CORRUPT, "the change log of store %s is damaged "
+                             "(run 'linkbook check')", s->dir);
+    memcpy(dst, v, n + 1);
+    return LB_OK;
+}
+
+/* Decrypt the body of the current row of st into c's author and fields. */
+static lb_err row_open(lb_store *s, sqlite3_stmt *st, lb_change *c)
+{
+    char ad[AD_MAX];
+    size_t adlen = change_ad(c, ad), len = (size_t)sqlite3_column_bytes(st, 8);
+    const unsigned char *body = sqlite3_column_blob(st, 8);
+    unsigned char *plain = len >= LB_SEAL_OVERHEAD ? malloc(len - LB_SEAL_OVERHEAD + 1) : NULL;
+    const char *author;
+    json_t *j = NULL;
+    lb_err err = len < LB_SEAL_OVERHEAD ? LB_ERR_TAMPERED : plain ? LB_OK : LB_ERR_NOMEM;
+    if (!err)
+        err = lb_open(s->keys, body, len, (unsigned char *)ad, adlen, plain);
+    if (!err) {
+        j = json_loadb((char *)plain, len - LB_SEAL_OVERHEAD, 0, NULL);
+        sodium_memzero(plain, len - LB_SEAL_OVERHEAD);
+        if (!j || json_unpack(j, "{s:s, s:o}", "a", &author, "f", &c->fields) != 0)
+            err = LB_ERR_TAMPERED;
+    }
+    if (!err) {
+        json_incref(c->fields);
+        c->author = strdup(author);
+        if (!c->author)
+            err = LB_ERR_NOMEM;
+    }
+    if (err == LB_ERR_TAMPERED)
+        lb_store_fail(s, err, "change %s (record %s) failed its integrity check: the store "
+                      "was altered or damaged (run 'linkbook check'; restore from a backup "
+                      "or sync again)", c->id, c->record);
+    json_decref(j);
+    free(plain);
+    return err;
+}
+
+static lb_err row_read(lb_store *s, sqlite3_stmt *st, lb_change *c)
+{
+    lb_err err;
+    memset(c, 0, sizeof *c);
+    err = row_text(s, st, 0, c->id, sizeof c->id);
+    if (!err)
+        err = row_text(s, st, 1, c->kind, sizeof c->kind);
+    if (!err)
+        err = row_text(s, st, 2, c->record, sizeof c->record);
+    if (!err)
+        err = row_text(s, st, 3, c->person, sizeof c->person);
+    if (!err)
+        err = row_text(s, st, 4, c->caseload, sizeof c->caseload);
+    if (!err)
+        err = row_text(s, st, 6, c->device, sizeof c->device);
+    c->hlc = (uint64_t)sqlite3_column_int64(st, 5);
+    c->schema = sqlite3_column_int(st, 7);
+    if (!err)
+        err = row_open(s, st, c);
+    return err;
+}
+
+lb_err lb_change_each(lb_store *s, lb_change_cb cb, void *ctx)
+{
+    sqlite3_stmt *st;
+    lb_change c;
+    int rc, stop = 0;
+    lb_err err = lb_store_need_keys(s);
+    if (err)
+        return err;
+    /* Not cached: callbacks may use the cached statements meanwhile. */
+    rc = sqlite3_prepare_v2(s->db, SQL_ALL, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return lb_store_sqlfail(s, rc, "reading the change log");
+    while (!err && !stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        err = row_read(s, st, &c);
+        if (!err)
+            stop = cb(&c, ctx);
+        lb_change_clear(&c);
+    }
+    if (!err && !stop && rc != SQLITE_DONE)
+        err = lb_store_sqlfail(s, rc, "reading the change log");
+    sqlite3_finalize(st);
+    return err;
+}
+
+typedef struct replay {
+    lb_store *s;
+    lb_err err;
+} replay;
+
+static int replay_one(const lb_change *c, void *ctx)
+{
+    replay *r = ctx;
+    lb_hlc_observe(&r->s->hlc, c->hlc);
+    r->err = lb_record_merge(r->s, c);
+    return r->err != LB_OK;
+}
+
+lb_err lb_change_rebuild(lb_store *s)
+{
+    replay r = {s, LB_OK};
+    int own;
+    lb_err err = lb_store_write_begin(s, &own);
+    if (err)
+        return err;
+    err = lb_record_clear_all(s);
+    if (!err)
+        err = lb_change_each(s, replay_one, &r);
+    if (!err)
+        err = r.err;
+    return lb_store_write_end(s, own, err);
+}

@@ -1,0 +1,54 @@
+/* lb_store_priv.h - what the modules of the core share about a store.
+ * Not installed and not for front ends: they use lb_store.h.
+ */
+#ifndef LB_STORE_PRIV_H
+#define LB_STORE_PRIV_H
+
+#include <sqlite3.h>
+#include "lb_store.h"
+#include "lb_hlc.h"
+
+#define LB_STMT_CACHE 48
+#define LB_ERRMSG_LEN 512
+
+struct lb_store {
+    sqlite3 *db;
+    lb_keyring *keys;           /* NULL while locked */
+    char *dir;
+    char store_id[LB_ID_HEX + 1];
+    char device[LB_ID_HEX + 1];
+    char *author, *role, *caseload;
+    lb_hlc hlc;
+    uint64_t (*now_ms)(void *ctx);
+    void *now_ctx;
+    int in_tx;                  /* an explicit lb_store_begin is open */
+    struct { const char *sql; sqlite3_stmt *st; } stmts[LB_STMT_CACHE];
+    char errmsg[LB_ERRMSG_LEN];
+};
+
+/* Set the store's message and return err.  fmt is printf-like. */
+lb_err lb_store_fail(lb_store *s, lb_err err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Map an SQLite result code to an lb_err with a message saying what was
+ * being done (never record content). */
+lb_err lb_store_sqlfail(lb_store *s, int rc, const char *what);
+
+/* A cached prepared statement for a static SQL string (compared by
+ * address), reset and cleared of bindings.  NULL on failure (message set). */
+sqlite3_stmt *lb_store_stmt(lb_store *s, const char *sql);
+
+/* Run a write under the caller's explicit transaction or in one of its own:
+ * lb_store_write_begin sets *own when it opened one; lb_store_write_end
+ * commits it on LB_OK and rolls it back otherwise, returning err (or the
+ * commit's failure). */
+lb_err lb_store_write_begin(lb_store *s, int *own);
+lb_err lb_store_write_end(lb_store *s, int own, lb_err err);
+
+/* LB_ERR_LOCKED with a message unless the store is unlocked. */
+lb_err lb_store_need_keys(lb_store *s);
+
+#endif
