@@ -1,0 +1,245 @@
+/* main.c - the linkbook command: the table of commands, dispatch, help and
+ * the final exit code.
+ *
+ * A command is one or two words ("show", "person add").  Unknown commands
+ * exit 2 with a pointer to 'linkbook help'.  After the command ran, a
+ * failure to write stdout turns success into exit 1, so a full disk or a
+ * closed pipe never passes for a complete answer.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "lb_crypto.h"
+#include "cli_cmd.h"
+#include "cli_err.h"
+
+#define LINKBOOK_VERSION "0.1.0"
+
+#define H_PERSON "PERSON is an id (any unique prefix) or an NHS number.\n"
+#define H_DATE "Dates are YYYY-MM-DD; an omitted date means today.\n"
+
+static const cli_cmd commands[] = {
+    {"init", NULL, "init", cmd_init, "[--name NAME] [--role ROLE] [--caseload C]",
+     "create a store",
+     "Creates an encrypted store in the store directory.  The passphrase is asked\n"
+     "twice on a terminal, or taken from LINKBOOK_PASSPHRASE.\n"
+     "  --name NAME       who records here (default: $USER)\n"
+     "  --role ROLE       link-worker, health-coach, occupational-therapist,\n"
+     "                    care-coordinator or supervisor (default link-worker)\n"
+     "  --caseload C      the caseload new people join (default local)\n"},
+    {"passwd", NULL, "passwd", cmd_passwd, "",
+     "change the passphrase",
+     "Asks for the old passphrase, then the new one twice.  For scripts:\n"
+     "LINKBOOK_PASSPHRASE is the old one, LINKBOOK_NEW_PASSPHRASE the new one.\n"
+     "The data key is rewrapped; records are not re-encrypted.\n"},
+    {"person", "add", "person add", cmd_person_add,
+     "--given G --family F [--nhs N] [--dob YYYY-MM-DD] [--postcode P] [--phone T]\n"
+     "      [--caseload C] [--gp ODS] [--language L] [--interpreter] [--carer]\n"
+     "      [--consent LIST]",
+     "register a person; prints the new id",
+     "  --nhs N           NHS number, ten digits (spaces allowed), Modulus 11 checked\n"
+     "  --gp ODS          GP practice ODS code\n"
+     "  --interpreter     needs an interpreter\n"
+     "  --carer           is a carer\n"
+     "  --consent LIST    consent given, e.g. record,share-team\n"},
+    {"person", "list", "person list", cmd_person_list, "[--status S] [--json]",
+     "list people",
+     "  --status S        only referred, active, on-hold or discharged people\n"
+     "  --json            print one JSON document\n"},
+    {"show", NULL, "show", cmd_show, "PERSON [--json]",
+     "one person's whole record, as a timeline",
+     H_PERSON "  --json            print one JSON document\n"},
+    {"referral", "add", "referral add", cmd_referral_add,
+     "PERSON --source SRC --reason R[,R...] [--date D]",
+     "record a referral",
+     "  --source SRC      gp, nurse, self, social-care, voluntary, hospital, other\n"
+     "  --reason R,...    isolation, mental-health, housing, money,\n"
+     "                    long-term-condition, carer-support, physical-activity,\n"
+     "                    bereavement, other\n" H_PERSON H_DATE},
+    {"contact", "add", "contact add", cmd_contact_add,
+     "PERSON --mode MODE --minutes N --category C[,C...] [--note TEXT]\n"
+     "      [--signpost S[,S...]] [--follow-up D] [--date D]",
+     "record a contact (visit, call)",
+     "  --mode MODE       home, community, surgery, phone, video\n"
+     "  --minutes N       1 to 1440\n"
+     "  --category C,...  occupation, health-coaching, psychosocial, mental-health,\n"
+     "                    cognitive, signposting\n"
+     "  --note TEXT       a note on the contact\n"
+     "  --signpost S,...  services signposted to\n"
+     "  --follow-up D     date of a follow-up (becomes a task)\n" H_PERSON H_DATE},
+    {"note", "add", "note add", cmd_note_add, "PERSON TEXT",
+     "add a case note", H_PERSON "Notes are never changed: correct one with 'note amend'.\n"},
+    {"note", "amend", "note amend", cmd_note_amend, "NOTE TEXT",
+     "correct a note; the original stays readable",
+     "NOTE is the id (or a unique prefix) of the note to correct.\n"},
+    {"goal", "add", "goal add", cmd_goal_add, "PERSON TEXT [--domain D] [--target D]",
+     "agree a goal",
+     "  --domain D        life domain of the goal\n"
+     "  --target D        target date\n" H_PERSON},
+    {"goal", "review", "goal review", cmd_goal_review, "GOAL --score 0-10 [--note TEXT]",
+     "review progress on a goal", "  --score N         progress, 0 to 10\n"},
+    {"goal", "status", "goal status", cmd_goal_status,
+     "GOAL achieved|partly|not-achieved|withdrawn|active",
+     "set a goal's status", "GOAL is the id (or a unique prefix) of the goal.\n"},
+    {"measure", "add", "measure add", cmd_measure_add,
+     "PERSON ons4|swemwbs --answers A,B,... [--when baseline|review|discharge]",
+     "score an outcome measure",
+     "  --answers A,...   ons4: four answers 0-10; swemwbs: seven answers 1-5\n"
+     "  --when W          baseline (default), review or discharge\n" H_PERSON},
+    {"tasks", NULL, "tasks", cmd_tasks, "[--overdue] [--json]",
+     "open follow-ups, by due date",
+     "  --overdue         only those past their due date\n"
+     "  --json            print one JSON document\n"},
+    {"task", "done", "task done", cmd_task_done, "TASK",
+     "mark a follow-up done", "TASK is the id (or a unique prefix) of the task.\n"},
+    {"discharge", NULL, "discharge", cmd_discharge, "PERSON --reason R",
+     "discharge a person", H_PERSON},
+    {"story", "add", "story add", cmd_story_add,
+     "PERSON TEXT [--domain D[,D...]] [--share-anonymised]",
+     "record what changed, in the person's words",
+     "  --domain D,...       impact domains\n"
+     "  --share-anonymised   the person agrees to share it anonymised\n" H_PERSON},
+    {"audit", NULL, "audit", cmd_audit, "[--person P] [--json]",
+     "who viewed, exported or changed what",
+     "  --person P        only events about one person\n"
+     "  --json            print one JSON document\n"},
+    {"check", NULL, "check", cmd_check, "",
+     "verify the store's integrity and every ciphertext",
+     "Checks the database and decrypts and authenticates every change and record.\n"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+void cli_cmd_help(const cli_cmd *cmd, FILE *out)
+{
+    fprintf(out, "usage: linkbook %s%s%s\n\n%s.\n", cmd->name, cmd->usage[0] ? " " : "",
+            cmd->usage, cmd->summary);
+    if (cmd->help && cmd->help[0])
+        fprintf(out, "\n%s", cmd->help);
+}
+
+static void help_overview(FILE *out)
+{
+    fputs("usage: linkbook COMMAND [ARGUMENTS] [OPTIONS]\n\nCommands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fputs("  help [COMMAND]  help on one command (or 'linkbook COMMAND --help')\n\n"
+          "Environment:\n"
+          "  LINKBOOK_STORE       the store directory (default\n"
+          "                       $XDG_DATA_HOME/linkbook or ~/.local/share/linkbook)\n"
+          "  LINKBOOK_PASSPHRASE  the passphrase, for scripts (asked on a terminal)\n\n"
+          "Exit codes: 0 done, 1 failure, 2 invalid usage or input, 3 wrong passphrase,\n"
+          "4 no such record or store.\n", out);
+}
+
+static int has_subs(const char *group)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].group, group) == 0 && commands[i].sub)
+            return 1;
+    return 0;
+}
+
+static const cli_cmd *find_cmd(const char *group, const char *sub)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const cli_cmd *c = &commands[i];
+        if (strcmp(c->group, group) != 0)
+            continue;
+        if (!c->sub || (sub && strcmp(c->sub, sub) == 0))
+            return c;
+    }
+    return NULL;
+}
+
+/* "person needs one of: add, list". */
+static int need_sub(const char *group, const char *sub)
+{
+    if (sub)
+        fprintf(stderr, "linkbook: '%s %s' is not a linkbook command; '%s' takes:", group,
+                sub, group);
+    else
+        fprintf(stderr, "linkbook: '%s' needs one of:", group);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].group, group) == 0)
+            fprintf(stderr, " %s", commands[i].sub);
+    fprintf(stderr, " (see 'linkbook help %s')\n", group);
+    return CLI_EXIT_USAGE;
+}
+
+static void help_group(const char *group, FILE *out)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].group, group) != 0)
+            continue;
+        cli_cmd_help(&commands[i], out);
+        fputc('\n', out);
+    }
+}
+
+static int help(int argc, char **argv)
+{
+    const cli_cmd *c;
+    if (argc == 0) {
+        help_overview(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage(NULL, "'help' takes one command");
+    if (has_subs(argv[0]) && argc == 1) {
+        help_group(argv[0], stdout);
+        return CLI_EXIT_OK;
+    }
+    c = find_cmd(argv[0], argc > 1 ? argv[1] : NULL);
+    if (!c || (!c->sub && argc > 1))
+        return cli_usage(NULL, "no help on '%s%s%s': not a linkbook command", argv[0],
+                         argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+    cli_cmd_help(c, stdout);
+    return CLI_EXIT_OK;
+}
+
+static int dispatch(int argc, char **argv)
+{
+    const char *group = argv[0];
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    const cli_cmd *c;
+    if (strcmp(group, "--version") == 0) {
+        printf("linkbook %s\n", LINKBOOK_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(group, "help") == 0 || strcmp(group, "--help") == 0 ||
+        strcmp(group, "-h") == 0)
+        return help(argc - 1, argv + 1);
+    if (!has_subs(group)) {
+        c = find_cmd(group, NULL);
+        if (!c)
+            return cli_usage(NULL, "'%s' is not a linkbook command", group);
+        return c->run(c, argc - 1, argv + 1);
+    }
+    if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
+        help_group(group, stdout);
+        return CLI_EXIT_OK;
+    }
+    c = sub ? find_cmd(group, sub) : NULL;
+    if (!c)
+        return need_sub(group, sub);
+    return c->run(c, argc - 2, argv + 2);
+}
+
+int main(int argc, char **argv)
+{
+    int rc;
+    if (argc < 2) {
+        help_overview(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (lb_crypto_init() != LB_OK)
+        return cli_fail(CLI_EXIT_FAIL, "the cryptography library failed to start "
+                        "(check the libsodium installation)");
+    rc = dispatch(argc - 1, argv + 1);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (rc == CLI_EXIT_OK)
+            rc = cli_fail(CLI_EXIT_FAIL, "could not write the output "
+                          "(is the disk full or the pipe closed?)");
+    }
+    return rc;
+}
