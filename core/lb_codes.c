@@ -25,8 +25,11 @@ static const char *const whens[] = {"baseline", "review", "discharge", NULL};
 static const char *const person_statuses[] = {
     "referred", "active", "on-hold", "discharged", NULL};
 
+static const char *const consents[] = {"record", "share-team", "share-gp", NULL};
+
 static const char *const *const sets[LB_CODES_COUNT] = {
-    categories, modes, sources, reasons, roles, goal_statuses, whens, person_statuses};
+    categories, modes, sources, reasons, roles, goal_statuses, whens, person_statuses,
+    consents};
 
 const char *const *lb_codes_list(lb_codeset set)
 {

@@ -19,6 +19,7 @@ typedef enum lb_codeset {
     LB_CODES_GOAL_STATUS, /* goal statuses */
     LB_CODES_WHEN,        /* measure occasions */
     LB_CODES_PERSON_STATUS,
+    LB_CODES_CONSENT,     /* what a person consented to */
     LB_CODES_COUNT
 } lb_codeset;
 

@@ -10,9 +10,8 @@
  * Strings may be NULL where marked optional.  Dates are YYYY-MM-DD; an
  * omitted date means today by the store's clock.
  *
- * Reads return JSON documents whose keys are documented in README.md
- * ("JSON output"); the caller owns them (json_decref).  Reads of one
- * person's record and of the caseload list are audited.
+ * Reading (timelines, lists, the audit trail) is declared in lb_view.h,
+ * included here.
  */
 #ifndef LB_MODEL_H
 #define LB_MODEL_H
@@ -20,6 +19,7 @@
 #include <jansson.h>
 #include "lb_store.h"
 #include "lb_crypto.h"
+#include "lb_view.h"
 
 typedef struct lb_person_fields {
     const char *given;      /* required */
@@ -37,11 +37,6 @@ typedef struct lb_person_fields {
 } lb_person_fields;
 
 lb_err lb_person_add(lb_store *s, const lb_person_fields *f, char id_out[LB_ID_HEX + 1]);
-
-/* People, optionally only those with status (referred, active, on-hold,
- * discharged): {"people":[{"id","given","family","nhs","dob","status",
- * "caseloads":[...]}, ...]} sorted by family then given name. */
-lb_err lb_person_list(lb_store *s, const char *status, json_t **out);
 
 /* Resolve a person by id prefix or by NHS number. */
 lb_err lb_person_resolve(lb_store *s, const char *ref, char id_out[LB_ID_HEX + 1]);
@@ -90,9 +85,6 @@ lb_err lb_measure_add(lb_store *s, const char *person, const char *instrument,
                       const char *answers, const char *when,
                       char id_out[LB_ID_HEX + 1]);
 
-/* Open follow-ups: {"today":"…","tasks":[{"id","person","given","family",
- * "due","overdue_days","text","source"}, ...]} by due date. */
-lb_err lb_task_list(lb_store *s, int overdue_only, json_t **out);
 lb_err lb_task_done(lb_store *s, const char *task);
 
 lb_err lb_discharge(lb_store *s, const char *person, const char *reason,
@@ -102,14 +94,5 @@ lb_err lb_discharge(lb_store *s, const char *person, const char *reason,
 lb_err lb_story_add(lb_store *s, const char *person, const char *text,
                     const char *domains, int share_anonymised,
                     char id_out[LB_ID_HEX + 1]);
-
-/* One person's whole record as a timeline (audited as a view):
- * {"person":{...}, "timeline":[{"id","kind","date","author",...}, ...]}. */
-lb_err lb_person_show(lb_store *s, const char *person, json_t **out);
-
-/* The audit trail: views and exports, and every change, newest last:
- * {"events":[{"when","device","author","action","kind","record","person"}]}.
- * person may be NULL for all. */
-lb_err lb_audit_list(lb_store *s, const char *person, json_t **out);
 
 #endif

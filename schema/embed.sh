@@ -2,7 +2,7 @@
 # embed.sh - turn the numbered SQL migrations into a C array (lb_schema.h).
 # Usage: sh schema/embed.sh schema/device/001_x.sql ... > lb_schema_data.c
 set -eu
-echo '/* generated from schema/device/*.sql by schema/embed.sh; do not edit */'
+echo '/* generated from the SQL files of schema/device by schema/embed.sh; do not edit */'
 echo '#include "lb_schema.h"'
 echo 'const lb_migration lb_schema_device[] = {'
 for f in "$@"; do
