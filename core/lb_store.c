@@ -103,8 +103,8 @@ lb_err lb_store_write_begin(lb_store *s, int *own)
 {
     lb_err err = lb_store_need_keys(s);
     *own = 0;
-    if (err || s->in_tx)
-        return err;
+    if (err || !sqlite3_get_autocommit(s->db))
+        return err; /* joins the transaction already open */
     err = exec_sql(s, "BEGIN IMMEDIATE", "starting a write");
     if (!err)
         *own = 1;

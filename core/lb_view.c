@@ -125,10 +125,22 @@ static void referral_waits(json_t *order)
     }
 }
 
+/* Where an entry stands in time: its date, else when an assignment began
+ * or when a follow-up is due. */
+static const char *entry_date(json_t *e)
+{
+    const char *d = str(e, "date");
+    if (!*d)
+        d = str(e, "from");
+    if (!*d)
+        d = str(e, "due");
+    return d;
+}
+
 static int by_date(const void *a, const void *b)
 {
     json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    int c = strcmp(str(x, "date"), str(y, "date"));
+    int c = strcmp(entry_date(x), entry_date(y));
     return c ? c : strcmp(str(x, "recorded"), str(y, "recorded"));
 }
 
