@@ -1,5 +1,4 @@
 /* cli_print.c - JSON documents and human tables on stdout (cli_print.h). */
-#include <stdlib.h>
 #include <string.h>
 #include "cli_print.h"
 #include "cli_err.h"
@@ -66,9 +65,24 @@ static void join_array(const json_t *arr, char *buf, size_t cap)
     }
 }
 
+static void join_object(const json_t *obj, char *buf, size_t cap)
+{
+    size_t len = 0;
+    const char *key;
+    const json_t *item;
+    char one[CELL];
+    buf[0] = '\0';
+    json_object_foreach((json_t *)obj, key, item) {
+        if (len > 0)
+            buf_add(buf, cap, &len, ", ");
+        buf_add(buf, cap, &len, key);
+        buf_add(buf, cap, &len, " ");
+        buf_add(buf, cap, &len, cli_json_text(item, one, sizeof one));
+    }
+}
+
 const char *cli_json_text(const json_t *v, char *buf, size_t cap)
 {
-    char *dump;
     if (cap == 0)
         return "";
     buf[0] = '\0';
@@ -84,10 +98,8 @@ const char *cli_json_text(const json_t *v, char *buf, size_t cap)
         snprintf(buf, cap, "%s", json_is_true(v) ? "yes" : "no");
     else if (json_is_array(v))
         join_array(v, buf, cap);
-    else if ((dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) != NULL) {
-        snprintf(buf, cap, "%s", dump);
-        free(dump);
-    }
+    else if (json_is_object(v))
+        join_object(v, buf, cap);
     return buf;
 }
 

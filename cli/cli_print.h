@@ -24,9 +24,10 @@ void cli_print_text(FILE *f, const char *text, int keep_lines, const char *inden
 /* The string value of key in obj, or NULL if absent or not a string. */
 const char *cli_json_str(const json_t *obj, const char *key);
 
-/* A value as short text into buf: strings as is, numbers, true/false as
- * yes/no, arrays joined by ", ", anything else compact JSON.  Returns buf,
- * or "-" when v is NULL or null. */
+/* A value as short text into buf (truncated to cap): strings as is,
+ * numbers, true/false as yes/no, arrays joined by ", ", objects as
+ * "key value, key value".  Returns buf, the string itself, or "-" when v
+ * is NULL or null. */
 const char *cli_json_text(const json_t *v, char *buf, size_t cap);
 
 /* An NHS number as "943 476 5919" when it is ten digits, else as given. */

@@ -21,16 +21,19 @@ typedef void (*body_fn)(const json_t *e);
 /* Person fields shown in the header, in order, after name. */
 static const struct { const char *key, *label; } person_fields[] = {
     {"nhs", "NHS number"}, {"dob", "born"}, {"status", "status"},
-    {"caseloads", "caseloads"}, {"postcode", "postcode"}, {"phone", "phone"},
+    {"caseloads", "caseloads"}, {"discharged", "discharged"},
+    {"postcode", "postcode"}, {"phone", "phone"},
     {"gp_practice", "GP practice"}, {"language", "language"},
     {"interpreter", "interpreter"}, {"carer", "carer"}, {"consent", "consent"},
+    {"consent_date", "consent date"},
     {"id", "id"},
 };
 
 /* Keys every timeline entry has, printed in its first line. */
 static int is_entry_key(const char *key)
 {
-    static const char *const keys[] = {"id", "kind", "date", "author", "person"};
+    static const char *const keys[] = {"id", "kind", "date", "author", "person",
+                                       "recorded"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(key, keys[i]) == 0)
             return 1;
@@ -90,12 +93,24 @@ static void show_header(const json_t *p)
     }
 }
 
+/* The date of an entry: its own, else its start, else when recorded. */
+static void entry_date(const json_t *e)
+{
+    const char *d = cli_json_str(e, "date");
+    if (!d || !d[0])
+        d = cli_json_str(e, "from");
+    if (!d || !d[0])
+        d = cli_json_str(e, "recorded");
+    printf("%.10s", d && d[0] ? d : "-");
+}
+
 /* First line of an entry: date, kind, summary, then (id prefix, author). */
 static void entry_head(const json_t *e, const char *summary)
 {
     char buf[TEXT_MAX];
     const char *id = cli_json_str(e, "id");
-    printf("%s  ", val(e, "date", buf, sizeof buf));
+    entry_date(e);
+    fputs("  ", stdout);
     cli_print_text(stdout, val(e, "kind", buf, sizeof buf), 0, NULL);
     if (summary && summary[0]) {
         fputs("  ", stdout);
@@ -124,8 +139,8 @@ static void body_referral(const json_t *e)
              val(e, "reasons", b, sizeof b));
     entry_head(e, sum);
     line_if(e, "status", "status");
-    line_if(e, "accepted", "accepted");
     line_if(e, "first_contact", "first contact");
+    line_if(e, "waiting_days", "days waited");
 }
 
 static void body_contact(const json_t *e)
@@ -156,8 +171,12 @@ static void body_note(const json_t *e)
 {
     const json_t *amends = json_object_get(e, "amendments"), *a;
     const char *text = cli_json_str(e, "text");
+    const char *contact = cli_json_str(e, "contact");
+    char sum[64] = "";
     size_t i;
-    entry_head(e, NULL);
+    if (contact)
+        snprintf(sum, sizeof sum, "on contact %.8s", contact);
+    entry_head(e, sum);
     text_block(text ? text : "-", "  ");
     json_array_foreach(amends, i, a)
         amendment(a);
@@ -185,6 +204,7 @@ static void body_goal(const json_t *e)
     text_block(text ? text : "-", "  ");
     line_if(e, "domain", "domain");
     line_if(e, "target", "target");
+    line_if(e, "status_date", "status since");
     json_array_foreach(reviews, i, r)
         review(r);
 }
@@ -200,10 +220,31 @@ static void scores(const json_t *e)
         return;
     }
     json_object_foreach((json_t *)sc, key, v) {
+        const json_t *value = json_object_get(v, "value");
         printf("  %s: ", key);
-        cli_print_text(stdout, cli_json_text(v, buf, sizeof buf), 0, NULL);
+        cli_print_text(stdout, cli_json_text(value ? value : v, buf, sizeof buf), 0, NULL);
+        if (cli_json_str(v, "band")) {
+            fputs(" (", stdout);
+            cli_print_text(stdout, cli_json_str(v, "band"), 0, NULL);
+            fputc(')', stdout);
+        }
         fputc('\n', stdout);
     }
+}
+
+/* Whether every answer is shown among the scores (items scored one by
+ * one, as ONS4): then the answers need no line of their own. */
+static int scores_cover(const json_t *sc, const json_t *answers)
+{
+    const char *key;
+    const json_t *v;
+    if (!json_is_object(sc) || !json_is_object(answers))
+        return 0;
+    json_object_foreach((json_t *)answers, key, v) {
+        if (!json_object_get(sc, key))
+            return 0;
+    }
+    return 1;
 }
 
 static void body_measure(const json_t *e)
@@ -212,7 +253,8 @@ static void body_measure(const json_t *e)
     snprintf(sum, sizeof sum, "%s (%s)", val(e, "instrument", a, sizeof a),
              val(e, "when", b, sizeof b));
     entry_head(e, sum);
-    line_if(e, "answers", "answers");
+    if (!scores_cover(json_object_get(e, "scores"), json_object_get(e, "answers")))
+        line_if(e, "answers", "answers");
     scores(e);
 }
 
@@ -237,14 +279,26 @@ static void body_task(const json_t *e)
     snprintf(sum, sizeof sum, "due %s: %s", val(e, "due", a, sizeof a),
              val(e, "text", b, sizeof b));
     entry_head(e, sum);
-    line_if(e, "done", "done");
-    line_if(e, "status", "status");
+    if (json_is_true(json_object_get(e, "done")))
+        printf("  done %s\n", val(e, "done_date", a, sizeof a));
+}
+
+static void body_assignment(const json_t *e)
+{
+    char sum[TEXT_MAX], a[TEXT_MAX], b[TEXT_MAX];
+    int on = !json_is_false(json_object_get(e, "active"));
+    snprintf(sum, sizeof sum, "%s caseload %s as %s", on ? "on" : "off",
+             val(e, "caseload", a, sizeof a), val(e, "role", b, sizeof b));
+    entry_head(e, sum);
+    line_if(e, "reason", "reason");
+    line_if(e, "to", "until");
 }
 
 static const struct { const char *kind; body_fn fn; } printers[] = {
     {"referral", body_referral}, {"contact", body_contact}, {"note", body_note},
     {"goal", body_goal}, {"measure", body_measure}, {"story", body_story},
     {"discharge", body_discharge}, {"task", body_task},
+    {"assignment", body_assignment},
 };
 
 static void show_entry(const json_t *e)

@@ -46,13 +46,18 @@ static int report_open(lb_store *s, lb_err err, const cli_cmd *cmd, const char *
 int cli_store_open(const cli_cmd *cmd, lb_store **out)
 {
     char dir[CLI_PATH_MAX];
+    lb_store *s = NULL;
     lb_err err;
     int rc = cli_store_dir(dir, sizeof dir);
     if (rc != CLI_GO)
         return rc;
-    err = lb_store_open(dir, out);
-    if (err != LB_OK)
-        return report_open(NULL, err, cmd, dir);
+    err = lb_store_open(dir, &s);
+    if (err != LB_OK) {
+        rc = report_open(s, err, cmd, dir);
+        lb_store_close(s); /* set even on failure, for its message */
+        return rc;
+    }
+    *out = s;
     return CLI_GO;
 }
 

@@ -74,15 +74,19 @@ static int init_create(const cli_cmd *cmd, const char *dir, const lb_identity *w
     err = lb_store_create(dir, pass.buf, pass.len, who, NULL, &s);
     cli_pass_wipe(&pass);
     if (err == LB_ERR_EXISTS)
-        return cli_fail(CLI_EXIT_FAIL, "there is already a store at %s (use it, or "
-                        "set LINKBOOK_STORE to another directory)", dir);
+        rc = cli_fail(CLI_EXIT_FAIL, "there is already a store at %s (use it, or "
+                      "set LINKBOOK_STORE to another directory)", dir);
+    else if (err != LB_OK)
+        rc = cli_err_report(s, err, cmd, "could not create the store");
     if (err != LB_OK)
-        return cli_err_report(NULL, err, cmd, "could not create the store");
+        goto out; /* s is set even on failure, for its message */
     cli_say("Created a store at %s for %s (%s, caseload %s).", lb_store_dir(s),
             lb_store_author(s), lb_store_role(s), lb_store_caseload(s));
     printf("%s\n", lb_store_device(s));
+    rc = CLI_EXIT_OK;
+out:
     lb_store_close(s);
-    return CLI_EXIT_OK;
+    return rc;
 }
 
 int cmd_init(const cli_cmd *cmd, int argc, char **argv)

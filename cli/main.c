@@ -159,9 +159,13 @@ static int need_sub(const char *group, const char *sub)
                 sub, group);
     else
         fprintf(stderr, "linkbook: '%s' needs one of:", group);
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(commands[i].group, group) == 0)
-            fprintf(stderr, " %s", commands[i].sub);
+    const char *sep = " ";
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].group, group) == 0) {
+            fprintf(stderr, "%s%s", sep, commands[i].sub);
+            sep = ", ";
+        }
+    }
     fprintf(stderr, " (see 'linkbook help %s')\n", group);
     return CLI_EXIT_USAGE;
 }
