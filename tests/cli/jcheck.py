@@ -2,6 +2,7 @@
 """jcheck.py FILE EXPR - check a JSON document printed by linkbook.
 
 Exit 0 when EXPR (a Python expression) is true, 1 when false (printing why),
+or, when EXPR gives a list, 0 when it is empty and 1 (printing it) if not,
 2 when FILE is not one valid JSON document.  Names available to EXPR:
 
   doc            the parsed document
@@ -113,6 +114,11 @@ def main():
         result = eval(expr, env)
     except Exception as e:  # a missing key is a failed check, not a crash
         print("check raised %s: %s\n  expr: %s" % (type(e).__name__, e, expr))
+        return 1
+    if isinstance(result, list):
+        if not result:
+            return 0
+        print("offending: %r\n  expr: %s" % (result[:10], expr))
         return 1
     if result:
         return 0

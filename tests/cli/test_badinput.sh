@@ -89,7 +89,7 @@ bad "unknown command" "frobnicate|command|usage" -- lb frobnicate
 # The core accepts prefixes of at least 4 hex digits: one digit is too short
 # to name anything (and with three records it would often be ambiguous too).
 p1=$(prefix "$P" 1)
-bad "one-digit id prefix" "prefix|ambiguous|id|short" -- lb show "$p1"
+bad "one-digit id prefix" "person id|prefix|ambiguous|digits" -- lb show "$p1"
 
 # Two ids sharing a 4-digit prefix would take hundreds of records to happen by
 # chance, so make one: a second row in records whose id shares the person's
@@ -103,8 +103,8 @@ sql "INSERT INTO records(id, kind, person, created, body)
      SELECT '$twin', kind, person, created, body FROM records WHERE id = '$P';"
 if [ "$(sql "SELECT count(*) FROM records WHERE id LIKE '$p4%';")" = 2 ]; then
     ok "set-up: two records share the prefix $p4"
-    bad "ambiguous 4-digit prefix $p4" "ambiguous" -- lb show "$p4"
-    bad "ambiguous prefix in note add" "ambiguous" -- lb note add "$p4" "should not be written"
+    bad "ambiguous 4-digit prefix $p4" "ambiguous|more than one" -- lb show "$p4"
+    bad "ambiguous prefix in note add" "ambiguous|more than one" -- lb note add "$p4" "should not be written"
 else
     fail "set-up: two records share the prefix $p4" "could not insert the twin row"
 fi
@@ -117,7 +117,7 @@ missing() {
     [ "${1:-}" = "--" ] && shift
     _before=$(store_digest)
     expect_exit 4 "$_mn: exit 4" -- "$@"
-    expect_stderr_has "no such|not found|no record" "$_mn: says no such record"
+    expect_stderr_has "no such|not found|no record|no [a-z]+ with" "$_mn: says no such record"
     expect_unchanged "$_mn: nothing written" "$_before"
 }
 for pfx in ffffffff fffffffe; do

@@ -129,6 +129,14 @@ damaged() {
         expect_exit fail "$1: '$(printf '%s' "$c" | cut -c1-12)' refused without a crash" -- lb $c
         expect_stderr_has "corrupt|damag" "$1: '$(printf '%s' "$c" | cut -c1-12)' says the store is damaged"
     done
+    # A damaged store is still a store: init must not replace it.
+    _sum=$(sha256sum <"$LINKBOOK_STORE/store.db")
+    expect_exit fail "$1: init refuses to replace the damaged store" -- lb init
+    if [ "$(sha256sum <"$LINKBOOK_STORE/store.db")" = "$_sum" ]; then
+        ok "$1: store.db left byte for byte as it was"
+    else
+        fail "$1: store.db left byte for byte as it was" "store.db changed after the commands above"
+    fi
 }
 
 fresh_store "$tmp/store-pages"
