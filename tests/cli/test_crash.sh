@@ -59,7 +59,7 @@ while [ $i -le "$ATTEMPTS" ]; do
         sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
         if kill -9 "$pid" 2>/dev/null; then killed=yes; fi
     fi
-    wait "$pid"
+    { wait "$pid"; } 2>/dev/null
     st=$?
     echo "$i $kind $st $killed" >>"$results"
     i=$((i + 1))
@@ -178,5 +178,101 @@ expect_exit 0 "a write after the kills" -- lb note add "$P" "after the crashes"
 expect_exit 0 "show after that write" -- lb show "$P"
 expect_stdout_has "after the crashes" "the new note is shown"
 expect_exit 0 "check at the end" -- lb check
+
+# --- passwd killed mid-run: exactly one of the two passphrases opens the store.
+PASS_A=$LINKBOOK_PASSPHRASE
+PASS_B="the other passphrase"
+t0=$(now_ms)
+lbenv LINKBOOK_PASSPHRASE="$PASS_A" LINKBOOK_NEW_PASSPHRASE="$PASS_B" -- passwd >/dev/null 2>&1
+lbenv LINKBOOK_PASSPHRASE="$PASS_B" LINKBOOK_NEW_PASSPHRASE="$PASS_A" -- passwd >/dev/null 2>&1
+t1=$(now_ms)
+T2=$(((t1 - t0) / 2))
+[ "$T2" -ge 5 ] || T2=5
+echo "# one passwd takes about ${T2} ms"
+cur=$PASS_A
+other=$PASS_B
+k=1
+lost=""
+while [ $k -le 8 ]; do
+    env LINKBOOK_PASSPHRASE="$cur" LINKBOOK_NEW_PASSPHRASE="$other" "$LINKBOOK" passwd \
+        </dev/null >/dev/null 2>&1 &
+    pid=$!
+    d=$((T2 * 3 / 10 + $(rand $((T2 + 1)))))
+    sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+    kill -9 "$pid" 2>/dev/null
+    { wait "$pid"; } 2>/dev/null
+    st=$?
+    lbenv LINKBOOK_PASSPHRASE="$cur" -- person list >/dev/null 2>&1
+    old_rc=$?
+    lbenv LINKBOOK_PASSPHRASE="$other" -- person list >/dev/null 2>&1
+    new_rc=$?
+    echo "# passwd attempt $k: exit $st; old passphrase -> $old_rc, new -> $new_rc"
+    if [ "$st" -eq 0 ] && [ "$new_rc" -ne 0 ]; then
+        lost="$lost attempt $k: passwd exited 0 but the new passphrase is refused ($new_rc);"
+    fi
+    if [ "$old_rc" -eq 0 ] && [ "$new_rc" -eq 0 ]; then
+        lost="$lost attempt $k: both passphrases open the store;"
+    elif [ "$old_rc" -ne 0 ] && [ "$new_rc" -ne 0 ]; then
+        lost="$lost attempt $k: neither passphrase opens the store ($old_rc, $new_rc);"
+        break
+    fi
+    if [ "$new_rc" -eq 0 ]; then
+        _t=$cur
+        cur=$other
+        other=$_t
+    fi
+    k=$((k + 1))
+done
+if [ -z "$lost" ]; then
+    ok "passwd killed mid-run: exactly one passphrase opens the store, every time"
+else
+    fail "passwd killed mid-run: exactly one passphrase opens the store, every time" "$lost"
+fi
+export LINKBOOK_PASSPHRASE="$cur"
+expect_exit 0 "check after the killed passwds" -- lb check
+expect_exit 0 "show after the killed passwds" -- lb show "$P"
+expect_stdout_has "after the crashes" "records readable after the killed passwds"
+
+# --- init killed mid-run: the directory is either a working store, or no
+# store at all and init can start again; never a half-store that nothing
+# opens and init refuses.
+t0=$(now_ms)
+lbenv LINKBOOK_STORE="$tmp/init-timing" -- init >/dev/null 2>&1
+t1=$(now_ms)
+T3=$((t1 - t0))
+[ "$T3" -ge 5 ] || T3=5
+stuck=""
+k=1
+while [ $k -le 6 ]; do
+    dir="$tmp/init-$k"
+    env LINKBOOK_STORE="$dir" "$LINKBOOK" init </dev/null >/dev/null 2>&1 &
+    pid=$!
+    d=$(rand $((T3 + 1)))
+    sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+    kill -9 "$pid" 2>/dev/null
+    { wait "$pid"; } 2>/dev/null
+    st=$?
+    lbenv LINKBOOK_STORE="$dir" -- person list >/dev/null 2>"$tmp/init-err"
+    list_rc=$?
+    state="works"
+    if [ "$list_rc" -ne 0 ]; then
+        lbenv LINKBOOK_STORE="$dir" -- init >/dev/null 2>"$tmp/init-err2"
+        init_rc=$?
+        lbenv LINKBOOK_STORE="$dir" -- person list >/dev/null 2>&1
+        if [ "$init_rc" -eq 0 ] && [ $? -eq 0 ]; then
+            state="re-initialised"
+        else
+            state="stuck"
+            stuck="$stuck attempt $k (init exit $st): person list $list_rc ($(head -c 200 "$tmp/init-err")), init again $init_rc ($(head -c 200 "$tmp/init-err2"));"
+        fi
+    fi
+    echo "# init attempt $k: exit $st, $state"
+    k=$((k + 1))
+done
+if [ -z "$stuck" ]; then
+    ok "init killed mid-run: never leaves a half-store"
+else
+    fail "init killed mid-run: never leaves a half-store" "$stuck"
+fi
 
 finish
