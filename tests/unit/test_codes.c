@@ -102,9 +102,11 @@ static void test_codes_nhs_check_ten_refused(void **state)
     assert_int_equal(nhs_check_digit("123456789"), 10);
     assert_int_equal(nhs_check_digit("100000001"), 10);
     for (d = 0; d <= 9; d++) {
-        snprintf(text, sizeof text, "123456789%d", d);
+        memcpy(text, "123456789", 9);
+        text[9] = (char)('0' + d);
+        text[10] = '\0';
         nhs_refused(text);
-        snprintf(text, sizeof text, "100000001%d", d);
+        memcpy(text, "100000001", 9);
         nhs_refused(text);
     }
 }

@@ -219,7 +219,7 @@ static void test_crypto_unwrap_wrong_kek_passphrase(void **state)
 {
     struct fixture *f = *state;
     unsigned char kek[LB_KEY_LEN], wrong[LB_KEY_LEN], wrapped[LB_KEY_LEN + LB_SEAL_OVERHEAD];
-    static char mark;
+    static max_align_t mark;
     lb_keyring *const sentinel = (lb_keyring *)(void *)&mark; /* must stay in kr */
     lb_keyring *kr = sentinel;
     fill_kek(kek, 1);
