@@ -192,6 +192,7 @@ static int memory_holds_key(const masked_keys *mk)
                 found = chunk_holds_key(buf, (size_t)got, mk);
         }
     }
+    sodium_memzero(buf, CHUNK + LB_KEY_LEN); /* it may hold a key it found */
     free(buf);
     close(mem);
     fclose(maps);
