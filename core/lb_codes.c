@@ -36,6 +36,9 @@ const char *const *lb_codes_list(lb_codeset set)
     return (unsigned)set < LB_CODES_COUNT ? sets[set] : NULL;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
 static lb_err invalid(char *msg, size_t msglen, const char *fmt, ...)
 {
     va_list ap;
@@ -180,19 +183,36 @@ lb_err lb_int_parse(const char *field, const char *text, long min, long max,
     return LB_OK;
 }
 
-/* Length of the valid UTF-8 sequence at p (0 if invalid). */
-static size_t utf8_len(const unsigned char *p)
+/* Length of the valid UTF-8 sequence at p, and its code point in *cp;
+ * 0 if invalid (truncated, overlong, surrogate, above U+10FFFF). */
+static size_t utf8_decode(const unsigned char *p, unsigned long *cp)
 {
+    static const unsigned long min_of[] = {0, 0, 0x80, 0x800, 0x10000};
     size_t n, i;
-    if (*p < 0x80)
+    unsigned long v;
+    if (*p < 0x80) {
+        *cp = *p;
         return 1;
+    }
     n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 2 && *p < 0xC2)
+    if (!n)
         return 0;
-    for (i = 1; i < n; i++)
+    v = *p & (0x7F >> n);
+    for (i = 1; i < n; i++) {
         if ((p[i] & 0xC0) != 0x80)
             return 0;
+        v = (v << 6) | (p[i] & 0x3F);
+    }
+    if (v < min_of[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
     return n;
+}
+
+/* C0 and C1 controls and DEL, except newline and tab. */
+static int is_control(unsigned long cp)
+{
+    return (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
 }
 
 lb_err lb_text_check(const char *field, const char *text, size_t maxlen,
@@ -203,10 +223,11 @@ lb_err lb_text_check(const char *field, const char *text, size_t maxlen,
     if (len > maxlen)
         return invalid(msg, msglen, "%s: too long (%zu bytes; at most %zu)", field, len, maxlen);
     while (p && *p) {
-        size_t n = utf8_len(p);
+        unsigned long cp;
+        size_t n = utf8_decode(p, &cp);
         if (!n)
             return invalid(msg, msglen, "%s: not valid UTF-8 text", field);
-        if (n == 1 && *p < 0x20 && *p != '\n' && *p != '\t')
+        if (is_control(cp))
             return invalid(msg, msglen, "%s: control characters are not accepted", field);
         if (!(n == 1 && isspace(*p)))
             visible++;

@@ -50,7 +50,7 @@ static lb_err parse_answers(lb_store *s, const char *code, const char *csv, long
     char item[32], msg[160];
     const char *p = csv ? csv : "";
     size_t n = 0;
-    while (*p || n == 0) {
+    for (;;) {
         size_t len = strcspn(p, ",");
         if (n == MAX_ITEMS || len >= sizeof item)
             return lb_store_fail(s, LB_ERR_INVALID, "answers: %s takes %zu answers from %ld to %ld, "
@@ -64,7 +64,7 @@ static lb_err parse_answers(lb_store *s, const char *code, const char *csv, long
         p += len;
         if (!*p)
             break;
-        p++;
+        p++; /* past the comma: an answer must follow, even at the end */
     }
     if (n != want)
         return lb_store_fail(s, LB_ERR_INVALID, "answers: %s takes %zu answers, %zu given "
