@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 #include "linkbook.h"
@@ -22,18 +26,46 @@
 /* A new empty directory under /tmp; the caller frees the path. */
 static inline char *lb_test_tmpdir(void)
 {
-    char *dir = strdup("/tmp/lbtest.XXXXXX");
+    char *dir = strdup("/tmp/linkbook-test.XXXXXX");
     assert_non_null(dir);
     assert_non_null(mkdtemp(dir));
     return dir;
 }
 
-/* Remove a directory tree made by lb_test_tmpdir. */
+/* Remove path and everything under it (links are not followed). */
+static inline int lb_test_rmtree(const char *path)
+{
+    struct stat st;
+    struct dirent *e;
+    DIR *d;
+    int rc = 0;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    if (!(d = opendir(path)))
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(path) + strlen(e->d_name) + 2;
+        char *child;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (!(child = malloc(n))) {
+            rc = -1;
+            break;
+        }
+        snprintf(child, n, "%s/%s", path, e->d_name);
+        rc |= lb_test_rmtree(child);
+        free(child);
+    }
+    closedir(d);
+    return rmdir(path) != 0 ? -1 : rc;
+}
+
+/* Remove a directory tree made by lb_test_tmpdir, asserting success. */
 static inline void lb_test_rmdir(const char *dir)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(lb_test_rmtree(dir), 0);
 }
 
 /* A new unlocked store in dir/store, asserting success. */

@@ -5,17 +5,7 @@
  * takes tens of milliseconds) in a fresh directory under /tmp, removed at
  * the end.  Expected values come from DOMAIN.md, not from the schema file.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <string.h>
-#include <jansson.h>
-#include "lb_measure.h"
-#include "lb_store.h"
-#include "test_helpers.h"
+#include "lb_test.h"
 
 /* SWEMWBS raw 7..35 to metric, in hundredths, as DOMAIN.md lists it. */
 static const long SWEMWBS_METRIC[29] = {
@@ -28,24 +18,15 @@ static const char *const SWEMWBS_ITEMS[] = {
 static const char *const ONS4_ITEMS[] = {"satisfaction", "worthwhile", "happy", "anxious"};
 
 struct fixture {
-    char dir[64];
+    char *dir;
     lb_store *s;
 };
 
 static int setup(void **state)
 {
     static struct fixture f;
-    lb_err err;
-    if (lb_test_tmpdir(f.dir, sizeof f.dir) != 0)
-        return -1;
-    err = lb_store_create(f.dir, "test", 4, NULL, NULL, &f.s);
-    if (err != LB_OK) {
-        print_error("lb_store_create(%s): %s: %s\n", f.dir, lb_strerror(err),
-                    lb_store_errmsg(f.s));
-        lb_store_close(f.s);
-        lb_test_rmtree(f.dir);
-        return -1;
-    }
+    f.dir = lb_test_tmpdir();
+    f.s = lb_test_store(f.dir);
     *state = &f;
     return 0;
 }
@@ -54,10 +35,8 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     lb_store_close(f->s);
-    if (lb_test_rmtree(f->dir) != 0) {
-        print_error("could not remove %s\n", f->dir);
-        return -1;
-    }
+    lb_test_rmdir(f->dir);
+    free(f->dir);
     return 0;
 }
 
