@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "lb_buf.h"
 #include "lb_change.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
@@ -41,28 +42,33 @@ void lb_change_clear(lb_change *c)
     c->fields = NULL;
 }
 
-/* Seal the content of c into a new buffer. */
-static lb_err change_seal(lb_store *s, const lb_change *c, unsigned char **out, size_t *outlen)
+/* Seal the content of c, {"a": author, "f": fields}, built around the
+ * fields already serialised (ftext), into a new buffer. */
+static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
+                          unsigned char **out, size_t *outlen)
 {
-    char ad[AD_MAX], *text;
-    size_t adlen = change_ad(c, ad), len;
-    json_t *body = json_pack("{s:s, s:O}", "a", c->author, "f", c->fields);
-    lb_err err;
-    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (!text)
-        return LB_ERR_NOMEM;
-    len = strlen(text);
-    *out = malloc(len + LB_SEAL_OVERHEAD);
-    err = *out ? lb_seal(s->keys, (unsigned char *)text, len, (unsigned char *)ad, adlen, *out)
-               : LB_ERR_NOMEM;
-    *outlen = len + LB_SEAL_OVERHEAD;
-    sodium_memzero(text, len);
-    free(text);
+    char ad[AD_MAX];
+    size_t adlen = change_ad(c, ad);
+    json_t *author = json_string(c->author);
+    lb_buf b;
+    lb_err err = LB_OK;
+    lb_buf_init(&b, LB_BODY_MAX);
+    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author, 0) ||
+        lb_buf_adds(&b, ",\"f\":") || lb_buf_adds(&b, ftext) || lb_buf_adds(&b, "}"))
+        err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
+                            LB_BODY_MAX);
+    json_decref(author);
+    if (!err && !(*out = malloc(b.len + LB_SEAL_OVERHEAD)))
+        err = LB_ERR_NOMEM;
+    if (!err) {
+        err = lb_seal(s->keys, (unsigned char *)b.data, b.len, (unsigned char *)ad, adlen, *out);
+        *outlen = b.len + LB_SEAL_OVERHEAD;
+    }
+    lb_buf_wipe(&b);
     return err;
 }
 
-static lb_err change_insert(lb_store *s, const lb_change *c)
+static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext)
 {
     sqlite3_stmt *st = lb_store_stmt(s, SQL_INSERT);
     unsigned char *body = NULL;
@@ -71,7 +77,7 @@ static lb_err change_insert(lb_store *s, const lb_change *c)
     lb_err err;
     if (!st)
         return LB_ERR_INTERNAL;
-    err = change_seal(s, c, &body, &len);
+    err = change_seal(s, c, ftext, &body, &len);
     if (err) {
         free(body);
         return err;
@@ -89,6 +95,24 @@ static lb_err change_insert(lb_store *s, const lb_change *c)
     sqlite3_reset(st);
     free(body);
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing the change log");
+}
+
+/* Keep c in the log and merge it into its record, serialising its fields
+ * once for both. */
+static lb_err change_keep(lb_store *s, const lb_change *c)
+{
+    lb_buf f;
+    lb_err err = LB_OK;
+    lb_buf_init(&f, LB_BODY_MAX);
+    if (lb_buf_add_json(&f, c->fields, JSON_COMPACT) != 0)
+        err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
+                            LB_BODY_MAX);
+    if (!err)
+        err = change_insert(s, c, f.data);
+    if (!err)
+        err = lb_record_merge_json(s, c, f.data);
+    lb_buf_wipe(&f);
+    return err;
 }
 
 static int valid_id(const char *id)
@@ -149,9 +173,7 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
     c.author = s->author;
     c.fields = fields;
     if (!err)
-        err = change_insert(s, &c);
-    if (!err)
-        err = lb_record_merge(s, &c);
+        err = change_keep(s, &c);
     err = lb_store_write_end(s, own, err);
     if (!err && record_out)
         memcpy(record_out, c.record, LB_ID_HEX + 1);
@@ -186,9 +208,7 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c)
         err = change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
-        err = change_insert(s, c);
-        if (!err)
-            err = lb_record_merge(s, c);
+        err = change_keep(s, c);
     }
     return lb_store_write_end(s, own, err);
 }

@@ -22,6 +22,9 @@
 #define LB_KIND_MAX 24
 #define LB_CASELOAD_MAX 64
 
+/* The largest content (JSON text) of one change or record, in bytes. */
+#define LB_BODY_MAX (4u << 20)
+
 /* The change-log schema version written into every change. */
 #define LB_CHANGE_SCHEMA 1
 

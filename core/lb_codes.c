@@ -229,7 +229,7 @@ lb_err lb_text_check(const char *field, const char *text, size_t maxlen,
             return invalid(msg, msglen, "%s: not valid UTF-8 text", field);
         if (is_control(cp))
             return invalid(msg, msglen, "%s: control characters are not accepted", field);
-        if (!(n == 1 && isspace(*p)))
+        if (!(cp == ' ' || cp == '\n' || cp == '\t'))
             visible++;
         p += n;
     }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "lb_buf.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 
@@ -20,7 +21,8 @@
 
 static const char SQL_GET[] = "SELECT kind, person, created, body FROM records WHERE id = ?1";
 static const char SQL_PUT[] =
-    "INSERT OR REPLACE INTO records(id, kind, person, created, body) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO records(id, kind, person, created, body) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(id) DO UPDATE SET created = excluded.created, body = excluded.body";
 static const char SQL_NHS_DEL[] = "DELETE FROM nhs_index WHERE person = ?1";
 static const char SQL_NHS_PUT[] = "INSERT OR REPLACE INTO nhs_index(blind, person) VALUES (?1, ?2)";
 static const char SQL_NHS_GET[] = "SELECT person FROM nhs_index WHERE blind = ?1";
@@ -68,24 +70,18 @@ static lb_err state_open(lb_store *s, const char *id, const char *kind, const ch
     return LB_OK;
 }
 
-static lb_err state_put(lb_store *s, const char *id, const char *kind, const char *person,
-                        uint64_t created, json_t *state)
+/* Seal state text and write it as the record's row. */
+static lb_err state_put_text(lb_store *s, const char *id, const char *kind, const char *person,
+                             uint64_t created, const char *text, size_t len)
 {
-    char ad[AD_MAX], *text = json_dumps(state, JSON_COMPACT);
-    size_t adlen = record_ad(id, kind, person, ad), len;
-    unsigned char *sealed = NULL;
-    sqlite3_stmt *st;
-    lb_err err = text ? LB_OK : LB_ERR_NOMEM;
+    char ad[AD_MAX];
+    size_t adlen = record_ad(id, kind, person, ad);
+    unsigned char *sealed = malloc(len + LB_SEAL_OVERHEAD);
+    sqlite3_stmt *st = NULL;
+    lb_err err = sealed ? LB_OK : LB_ERR_NOMEM;
     int rc;
-    len = text ? strlen(text) : 0;
-    if (!err && !(sealed = malloc(len + LB_SEAL_OVERHEAD)))
-        err = LB_ERR_NOMEM;
     if (!err)
-        err = lb_seal(s->keys, (unsigned char *)text, len, (unsigned char *)ad, adlen, sealed);
-    if (text) {
-        sodium_memzero(text, len);
-        free(text);
-    }
+        err = lb_seal(s->keys, (const unsigned char *)text, len, (unsigned char *)ad, adlen, sealed);
     if (!err && !(st = lb_store_stmt(s, SQL_PUT)))
         err = LB_ERR_INTERNAL;
     if (!err) {
@@ -100,6 +96,21 @@ static lb_err state_put(lb_store *s, const char *id, const char *kind, const cha
             err = lb_store_sqlfail(s, rc, "writing a record");
     }
     free(sealed);
+    return err;
+}
+
+static lb_err state_put(lb_store *s, const char *id, const char *kind, const char *person,
+                        uint64_t created, json_t *state)
+{
+    lb_buf b;
+    lb_err err;
+    lb_buf_init(&b, LB_BODY_MAX);
+    if (lb_buf_add_json(&b, state, JSON_COMPACT) != 0)
+        err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
+                            id, LB_BODY_MAX);
+    else
+        err = state_put_text(s, id, kind, person, created, b.data, b.len);
+    lb_buf_wipe(&b);
     return err;
 }
 
@@ -204,19 +215,18 @@ static lb_err nhs_index_update(lb_store *s, const char *person, json_t *fields)
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "updating the NHS number index");
 }
 
-lb_err lb_record_merge(lb_store *s, const lb_change *c)
+static void stamp_of(const lb_change *c, char stamp[STAMP_LEN + 1])
+{
+    snprintf(stamp, STAMP_LEN + 1, "%016" PRIx64 ":%s", c->hlc, c->device);
+}
+
+/* Merge c into an existing state (or a new one when state is NULL). */
+static lb_err merge_state(lb_store *s, const lb_change *c, json_t *state, uint64_t created)
 {
     char stamp[STAMP_LEN + 1];
-    const char *cur;
-    json_t *state = NULL;
-    uint64_t created = c->hlc;
-    lb_err err = state_load(s, c->record, c->kind, c->person, &state, &created);
-    if (err)
-        return err;
-    if (!state && !(state = json_pack("{s:{}, s:{}}", "f", "h")))
-        return LB_ERR_NOMEM;
-    snprintf(stamp, sizeof stamp, "%016" PRIx64 ":%s", c->hlc, c->device);
-    cur = json_string_value(json_object_get(state, "c"));
+    const char *cur = json_string_value(json_object_get(state, "c"));
+    lb_err err = LB_OK;
+    stamp_of(c, stamp);
     if (!cur || strcmp(stamp, cur) < 0) {
         created = c->hlc;
         if (state_rebase(state, stamp, c->author))
@@ -228,7 +238,60 @@ lb_err lb_record_merge(lb_store *s, const lb_change *c)
         err = state_put(s, c->record, c->kind, c->person, created, state);
     if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
         err = nhs_index_update(s, c->person, json_object_get(state, "f"));
-    json_decref(state);
+    return err;
+}
+
+/* The state text of a record made by c alone, its fields as they are:
+ * {"f": fields, "c": stamp, "a": author, "h": {}}.  0 on success. */
+static int new_state_text(const lb_change *c, const char *ftext, lb_buf *b)
+{
+    char stamp[STAMP_LEN + 1];
+    json_t *author = json_string(c->author);
+    int rc;
+    stamp_of(c, stamp);
+    rc = !author || lb_buf_adds(b, "{\"f\":") || lb_buf_adds(b, ftext) ||
+         lb_buf_adds(b, ",\"c\":\"") || lb_buf_adds(b, stamp) || lb_buf_adds(b, "\",\"a\":") ||
+         lb_buf_add_json(b, author, 0) || lb_buf_adds(b, ",\"h\":{}}");
+    json_decref(author);
+    return rc;
+}
+
+lb_err lb_record_merge_json(lb_store *s, const lb_change *c, const char *ftext)
+{
+    json_t *state = NULL;
+    uint64_t created = c->hlc;
+    lb_buf text;
+    lb_err err = state_load(s, c->record, c->kind, c->person, &state, &created);
+    if (err)
+        return err;
+    if (state) {
+        err = merge_state(s, c, state, created);
+        json_decref(state);
+        return err;
+    }
+    lb_buf_init(&text, LB_BODY_MAX);
+    if (new_state_text(c, ftext, &text) != 0)
+        err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
+                            c->record, LB_BODY_MAX);
+    else
+        err = state_put_text(s, c->record, c->kind, c->person, c->hlc, text.data, text.len);
+    lb_buf_wipe(&text);
+    if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
+        err = nhs_index_update(s, c->person, c->fields);
+    return err;
+}
+
+lb_err lb_record_merge(lb_store *s, const lb_change *c)
+{
+    lb_buf f;
+    lb_err err;
+    lb_buf_init(&f, LB_BODY_MAX);
+    if (lb_buf_add_json(&f, c->fields, JSON_COMPACT) != 0)
+        err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
+                            c->record, LB_BODY_MAX);
+    else
+        err = lb_record_merge_json(s, c, f.data);
+    lb_buf_wipe(&f);
     return err;
 }
 

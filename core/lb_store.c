@@ -369,7 +369,8 @@ static lb_err db_open(lb_store *s, int create)
     /* WAL for crash safety; FULL so a committed record survives power loss;
      * temporary tables and sorts in memory so nothing spills to temp files. */
     err = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                      "PRAGMA temp_store=MEMORY; PRAGMA trusted_schema=OFF",
+                      "PRAGMA temp_store=MEMORY; PRAGMA trusted_schema=OFF; "
+                      "PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456",
                    "opening the store");
     if (!err)
         err = migrate(s);

@@ -22,19 +22,20 @@ CREATE TABLE changes (
     schema   INTEGER NOT NULL,
     body     BLOB NOT NULL
 );
-CREATE INDEX changes_person ON changes(person, seq);
 
 -- Materialised records: the current state of each record, sealed, with
 -- the stamp of every field inside the ciphertext.  Rebuildable from changes.
+-- Rows are kept in insertion order (seq); only the small id index takes
+-- the random ids, so inserts append instead of splitting pages everywhere.
 CREATE TABLE records (
-    id      TEXT PRIMARY KEY,
+    seq     INTEGER PRIMARY KEY,
+    id      TEXT NOT NULL UNIQUE,
     kind    TEXT NOT NULL,
     person  TEXT NOT NULL,
     created INTEGER NOT NULL,
     body    BLOB NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX records_person ON records(person, created);
-CREATE INDEX records_kind ON records(kind, created);
 
 -- Keyed blind index of NHS numbers (BLAKE2b under a derived key).
 CREATE TABLE nhs_index (
