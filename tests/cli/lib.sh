@@ -154,6 +154,12 @@ _code_matches() {
     return 1
 }
 
+# A sanitizer build (make asan) reports on stderr and exits 1 by default,
+# which would pass for a refusal: any report fails the check instead.
+_sanitizer_report() {
+    grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer' "$err"
+}
+
 # expect_exit CODE NAME -- CMD...; returns 0 when the status matched.
 expect_exit() {
     _want=$1
@@ -161,6 +167,10 @@ expect_exit() {
     shift 2
     [ "${1:-}" = "--" ] && shift
     run "$@"
+    if _sanitizer_report; then
+        fail "$_name" "a sanitizer reported an error" "$(_describe)"
+        return 1
+    fi
     if _code_matches "$_want"; then
         ok "$_name"
         return 0
