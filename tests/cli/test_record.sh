@@ -111,9 +111,14 @@ for pair in "referral:$R" "contact:$C1" "contact:$C2" "note:$N" "goal:$G" "measu
         'any(isinstance(e, dict) and e.get("id") == "'"$rid"'" and e.get("kind") == "'"$kind"'" for e in doc["timeline"])'
 done
 expect_json "timeline is not empty" "$J" 'len(doc["timeline"]) > 0'
-# lb_view.h documents every timeline entry as {"id","kind","date","author",...}.
-expect_json "timeline entries carry id, kind, date and author" "$J" \
-    '[(e.get("kind"), k) for e in doc["timeline"] for k in ("id", "kind", "date", "author") if k not in e]'
+# README.md ("JSON output") documents the keys: every entry has id, kind,
+# author and recorded; the others depend on the kind.
+expect_json "timeline entries carry id, kind, author and recorded" "$J" \
+    '[(e.get("kind"), k) for e in doc["timeline"] for k in ("id", "kind", "author", "recorded") if k not in e]'
+expect_json "timeline entries carry the keys README documents for their kind" "$J" \
+    '[(e.get("kind"), k) for e in doc["timeline"] for k in {"assignment": ("caseload", "role", "from", "reason", "active"), "referral": ("source", "reasons", "date", "status"), "contact": ("date", "minutes", "mode", "role", "categories"), "note": ("text", "date"), "task": ("due", "text", "done"), "goal": ("text", "status", "date"), "measure": ("instrument", "when", "date", "answers", "scores"), "story": ("text", "domains", "share_anonymised", "date"), "discharge": ("reason", "date")}.get(e.get("kind"), ("unknown kind",)) if k not in e]'
+expect_json "timeline in date order (assignment by from, task by due)" "$J" \
+    '[e.get("date") or e.get("from") or e.get("due") for e in doc["timeline"]] == sorted(e.get("date") or e.get("from") or e.get("due") for e in doc["timeline"])'
 expect_json "referral entry has source and reasons" "$J" \
     'has_text(entry("'"$R"'"), "gp") and has_text(entry("'"$R"'"), "isolation") and has_text(entry("'"$R"'"), "money") and has_text(entry("'"$R"'"), "2026-01-05")'
 expect_json "contact entry has mode, minutes, categories, signpost, follow-up" "$J" \
@@ -147,9 +152,13 @@ expect_json "tasks --json: both follow-ups, for the person" "$tmp/tasks.json" \
     'sorted(t.get("due") for t in tasks if t.get("person") == "'"$P"'") == ["'"$PAST"'", "'"$FUTURE"'"]'
 expect_json "tasks --json: past one has positive overdue_days, future one not" "$tmp/tasks.json" \
     'all((t.get("overdue_days", 0) > 0) == (t.get("due") == "'"$PAST"'") for t in tasks)'
-# lb_view.h documents the keys of a task.
+# README.md documents the keys of a task.
 expect_json "tasks --json entries carry the documented keys" "$tmp/tasks.json" \
-    '[(t.get("id", "?")[:8], k) for t in tasks for k in ("id", "person", "given", "family", "due", "overdue_days", "text", "source") if k not in t]'
+    '[(t.get("id", "?")[:8], k) for t in tasks for k in ("id", "person", "given", "family", "due", "overdue_days", "text", "contact") if k not in t]'
+expect_json "tasks --json: a follow-up points at its contact" "$tmp/tasks.json" \
+    'sorted(t.get("contact") for t in tasks) == sorted(["'"$C1"'", "'"$C2"'"])'
+expect_json "tasks --json: overdue_days is 0 for the task not yet due" "$tmp/tasks.json" \
+    '[t.get("overdue_days") for t in tasks if t.get("due") == "'"$FUTURE"'"] == [0]'
 expect_json "tasks --json says what today is" "$tmp/tasks.json" 'isinstance(doc.get("today"), str) and len(doc["today"]) == 10'
 expect_json "tasks --json sorted by due date" "$tmp/tasks.json" '[t.get("due") for t in tasks] == sorted(t.get("due") for t in tasks)'
 expect_exit 0 "tasks --overdue" -- lb tasks --overdue
@@ -172,10 +181,22 @@ expect_json "person list --json has both people" "$tmp/list.json" \
     'person("'"$P"'").get("given") == "Zephyrine" and person("'"$Q"'").get("family") == "Abbott"'
 expect_json "person list --json entries carry the documented keys" "$tmp/list.json" \
     '[(p.get("family"), k) for p in people for k in ("id", "given", "family", "nhs", "dob", "status", "caseloads") if k not in p and not (k in ("nhs", "dob") and p.get("family") == "Abbott")]'
-expect_json "person list --json sorted by family name" "$tmp/list.json" \
+expect_json "person list --json sorted by family name (README)" "$tmp/list.json" \
     '[p.get("family") for p in people] == ["Abbott", "Quillfeather"]'
 expect_json "person list --json status is not discharged yet" "$tmp/list.json" \
     'person("'"$P"'").get("status") in ("referred", "active")'
+
+# --- audit: every write and every read, never the values ---------------------------
+expect_exit 0 "audit --person --json" -- lb audit --person "$P" --json
+cp "$out" "$tmp/audit.json"
+expect_json "audit has a create event for every record made" "$tmp/audit.json" \
+    '[r for r in ["'"$P"'", "'"$R"'", "'"$C1"'", "'"$C2"'", "'"$N"'", "'"$NA"'", "'"$G"'", "'"$GR"'", "'"$M1"'", "'"$M2"'", "'"$S"'"] if not any(e.get("record") == r and e.get("action") == "create" for e in doc.get("events", []))]'
+expect_json "audit has an update event for the goal status" "$tmp/audit.json" \
+    'any(e.get("record") == "'"$G"'" and e.get("action") == "update" for e in doc["events"])'
+expect_json "audit records the views of the person (show)" "$tmp/audit.json" \
+    'len([e for e in doc["events"] if e.get("action") == "view" and e.get("person") == "'"$P"'"]) >= 3'
+expect_json "audit never shows the values" "$tmp/audit.json" \
+    'not any(has_text(doc, t) for t in ("Zephyrine", "Quillfeather", "Prefers morning visits", "Walk to the community garden", "I feel part of something again"))'
 
 # --- discharge ----------------------------------------------------------------------
 expect_exit 0 "discharge" -- lb discharge "$P8" --reason "goals met"

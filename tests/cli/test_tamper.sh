@@ -53,6 +53,16 @@ refused_naming() {
         fail "$_rn: names the record (/$_rp/)" "$(_describe)"
     fi
     expect_stderr_has "tamper|authentic|damag|corrupt|integrity|modified" "$_rn: says it was tampered with"
+    _exit_is_1 "$_rn"
+}
+
+# README.md: exit 1 is "a damaged or tampered store".
+_exit_is_1() {
+    if [ "$rc" -eq 1 ]; then
+        ok "$1: exit 1 (README: damaged or tampered store)"
+    else
+        fail "$1: exit 1 (README: damaged or tampered store)" "$(_describe)"
+    fi
 }
 
 # --- one flipped byte in a note's body -------------------------------------------
@@ -128,6 +138,7 @@ damaged() {
         # shellcheck disable=SC2086
         expect_exit fail "$1: '$(printf '%s' "$c" | cut -c1-12)' refused without a crash" -- lb $c
         expect_stderr_has "corrupt|damag" "$1: '$(printf '%s' "$c" | cut -c1-12)' says the store is damaged"
+        _exit_is_1 "$1: '$(printf '%s' "$c" | cut -c1-12)'"
     done
     # A damaged store is still a store: init must not replace it.
     _sum=$(sha256sum <"$LINKBOOK_STORE/store.db")
@@ -165,6 +176,7 @@ for c in "show $P2" "person list"; do
     # shellcheck disable=SC2086
     expect_exit fail "not a database: '$c' refused without a crash" -- lb $c
     expect_stderr_has "corrupt|damag|not a linkbook|not a database" "not a database: '$(printf '%s' "$c" | cut -c1-12)' says what is wrong"
+    _exit_is_1 "not a database: '$(printf '%s' "$c" | cut -c1-12)'"
 done
 
 finish
