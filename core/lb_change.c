@@ -22,8 +22,11 @@ static const char SQL_INSERT[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char SQL_EXISTS[] = "SELECT 1 FROM changes WHERE id = ?1";
 static const char SQL_ALL[] =
-    "SELECT id, kind, record, person, caseload, hlc, device, schema, body "
+    "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
     "FROM changes ORDER BY seq";
+static const char SQL_ONE[] =
+    "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
+    "FROM changes WHERE seq = ?1";
 
 static size_t change_ad(const lb_change *c, char ad[AD_MAX])
 {
@@ -97,10 +100,10 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext)
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing the change log");
 }
 
-/* Keep c in the log and merge it into its record, serialising its fields
- * once for both. */
+/* Keep c in the log, then merge it into its record. */
 static lb_err change_keep(lb_store *s, const lb_change *c)
 {
+    lb_change kept = *c;
     lb_buf f;
     lb_err err = LB_OK;
     lb_buf_init(&f, LB_BODY_MAX);
@@ -109,10 +112,9 @@ static lb_err change_keep(lb_store *s, const lb_change *c)
                             LB_BODY_MAX);
     if (!err)
         err = change_insert(s, c, f.data);
-    if (!err)
-        err = lb_record_merge_json(s, c, f.data);
     lb_buf_wipe(&f);
-    return err;
+    kept.seq = sqlite3_last_insert_rowid(s->db);
+    return err ? err : lb_record_merge(s, &kept);
 }
 
 static int valid_id(const char *id)
@@ -274,8 +276,32 @@ static lb_err row_read(lb_store *s, sqlite3_stmt *st, lb_change *c)
         err = row_text(s, st, 6, c->device, sizeof c->device);
     c->hlc = (uint64_t)sqlite3_column_int64(st, 5);
     c->schema = sqlite3_column_int(st, 7);
+    c->seq = sqlite3_column_int64(st, 9);
     if (!err)
         err = row_open(s, st, c);
+    if (err)
+        lb_change_clear(c);
+    return err;
+}
+
+lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c)
+{
+    sqlite3_stmt *st;
+    int rc;
+    lb_err err = lb_store_need_keys(s);
+    if (err)
+        return err;
+    if (!(st = lb_store_stmt(s, SQL_ONE)))
+        return LB_ERR_INTERNAL;
+    sqlite3_bind_int64(st, 1, seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        err = row_read(s, st, c);
+    else if (rc == SQLITE_DONE)
+        err = lb_store_fail(s, LB_ERR_NOTFOUND, "change %lld is not in the log", (long long)seq);
+    else
+        err = lb_store_sqlfail(s, rc, "reading the change log");
+    sqlite3_reset(st);
     return err;
 }
 

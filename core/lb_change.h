@@ -39,6 +39,7 @@ typedef struct lb_change {
     char *author;   /* owned */
     json_t *fields; /* owned reference */
     int schema;
+    int64_t seq;    /* position in this store's log; 0 when not kept yet */
 } lb_change;
 
 /* Record a change that sets fields on a record of kind.  record NULL makes
@@ -53,6 +54,10 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
 /* Apply a change (from this device or another) to the materialised tables
  * and keep it in the log; a change already in the log is a no-op. */
 lb_err lb_change_apply(lb_store *s, const lb_change *c);
+
+/* Read the change at log position seq, decrypted, into *c (release with
+ * lb_change_clear).  LB_ERR_NOTFOUND, or LB_ERR_TAMPERED naming it. */
+lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c);
 
 /* Visit every change in log order, decrypted.  cb returns non-zero to stop. */
 typedef int (*lb_change_cb)(const lb_change *c, void *ctx);

@@ -275,11 +275,17 @@ static json_t *contact_json(lb_store *s, const lb_contact_fields *f, long minute
 static lb_err person_activate(lb_store *s, const char *pid)
 {
     lb_record *p = NULL;
-    lb_err err = lb_record_get(s, pid, &p);
-    const char *status = err ? NULL : json_string_value(json_object_get(p->fields, "status"));
+    const char *status;
+    lb_err err;
+    if (strcmp(s->active_person, pid) == 0)
+        return LB_OK;
+    err = lb_record_get(s, pid, &p);
+    status = err ? NULL : json_string_value(json_object_get(p->fields, "status"));
     if (!err && status && strcmp(status, "referred") == 0)
         err = put(s, "person", pid, pid, json_pack("{s:s}", "status", "active"), NULL);
     lb_record_free(p);
+    if (!err)
+        memcpy(s->active_person, pid, LB_ID_HEX + 1);
     return err;
 }
 

@@ -19,10 +19,14 @@
 #define AD_MAX 128
 #define STAMP_LEN (16 + 1 + LB_ID_HEX)
 
-static const char SQL_GET[] = "SELECT kind, person, created, body FROM records WHERE id = ?1";
+static const char SQL_GET[] =
+    "SELECT kind, person, created, body, change FROM records WHERE id = ?1";
 static const char SQL_PUT[] =
     "INSERT INTO records(id, kind, person, created, body) VALUES (?1, ?2, ?3, ?4, ?5) "
-    "ON CONFLICT(id) DO UPDATE SET created = excluded.created, body = excluded.body";
+    "ON CONFLICT(id) DO UPDATE SET created = excluded.created, change = NULL, "
+    "body = excluded.body";
+static const char SQL_PUT_REF[] =
+    "INSERT INTO records(id, kind, person, created, change) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_NHS_DEL[] = "DELETE FROM nhs_index WHERE person = ?1";
 static const char SQL_NHS_PUT[] = "INSERT OR REPLACE INTO nhs_index(blind, person) VALUES (?1, ?2)";
 static const char SQL_NHS_GET[] = "SELECT person FROM nhs_index WHERE blind = ?1";
@@ -71,6 +75,43 @@ static lb_err state_open(lb_store *s, const char *id, const char *kind, const ch
 }
 
 /* Seal state text and write it as the record's row. */
+static void stamp_of(const lb_change *c, char stamp[STAMP_LEN + 1])
+{
+    snprintf(stamp, STAMP_LEN + 1, "%016" PRIx64 ":%s", c->hlc, c->device);
+}
+
+/* The state of a record that one change made: that change's content,
+ * which must name the same record, kind and person. */
+static lb_err state_from_change(lb_store *s, const char *id, const char *kind,
+                                const char *person, int64_t seq, json_t **out)
+{
+    char stamp[STAMP_LEN + 1];
+    lb_change c;
+    lb_err err = lb_change_read(s, seq, &c);
+    if (err == LB_ERR_NOTFOUND)
+        return tampered(s, id);
+    if (err)
+        return err;
+    if (strcmp(c.record, id) != 0 || strcmp(c.kind, kind) != 0 || strcmp(c.person, person) != 0) {
+        lb_change_clear(&c);
+        return tampered(s, id);
+    }
+    stamp_of(&c, stamp);
+    *out = json_pack("{s:O, s:s, s:s, s:{}}", "f", c.fields, "c", stamp, "a", c.author, "h");
+    lb_change_clear(&c);
+    return *out ? LB_OK : LB_ERR_NOMEM;
+}
+
+/* The state of a record row: its own sealed body, or its one change. */
+static lb_err state_of_row(lb_store *s, const char *id, const char *kind, const char *person,
+                           sqlite3_stmt *st, int body_col, json_t **out)
+{
+    if (sqlite3_column_type(st, body_col) == SQLITE_NULL)
+        return state_from_change(s, id, kind, person, sqlite3_column_int64(st, body_col + 1), out);
+    return state_open(s, id, kind, person, sqlite3_column_blob(st, body_col),
+                      (size_t)sqlite3_column_bytes(st, body_col), out);
+}
+
 static lb_err state_put_text(lb_store *s, const char *id, const char *kind, const char *person,
                              uint64_t created, const char *text, size_t len)
 {
@@ -132,8 +173,7 @@ static lb_err state_load(lb_store *s, const char *id, const char *kind, const ch
             err = lb_store_fail(s, LB_ERR_INVALID, "a change for record %s names another "
                                 "kind or person than the record has", id);
         else
-            err = state_open(s, id, kind, person, sqlite3_column_blob(st, 3),
-                             (size_t)sqlite3_column_bytes(st, 3), state);
+            err = state_of_row(s, id, kind, person, st, 3, state);
         *created = (uint64_t)sqlite3_column_int64(st, 2);
     } else if (rc != SQLITE_DONE) {
         err = lb_store_sqlfail(s, rc, "reading a record");
@@ -215,11 +255,6 @@ static lb_err nhs_index_update(lb_store *s, const char *person, json_t *fields)
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "updating the NHS number index");
 }
 
-static void stamp_of(const lb_change *c, char stamp[STAMP_LEN + 1])
-{
-    snprintf(stamp, STAMP_LEN + 1, "%016" PRIx64 ":%s", c->hlc, c->device);
-}
-
 /* Merge c into an existing state (or a new one when state is NULL). */
 static lb_err merge_state(lb_store *s, const lb_change *c, json_t *state, uint64_t created)
 {
@@ -241,27 +276,31 @@ static lb_err merge_state(lb_store *s, const lb_change *c, json_t *state, uint64
     return err;
 }
 
-/* The state text of a record made by c alone, its fields as they are:
- * {"f": fields, "c": stamp, "a": author, "h": {}}.  0 on success. */
-static int new_state_text(const lb_change *c, const char *ftext, lb_buf *b)
+/* A record that c creates: a row pointing at c, whose sealed body is the
+ * record's whole state. */
+static lb_err record_new(lb_store *s, const lb_change *c, int64_t seq)
 {
-    char stamp[STAMP_LEN + 1];
-    json_t *author = json_string(c->author);
+    sqlite3_stmt *st = lb_store_stmt(s, SQL_PUT_REF);
     int rc;
-    stamp_of(c, stamp);
-    rc = !author || lb_buf_adds(b, "{\"f\":") || lb_buf_adds(b, ftext) ||
-         lb_buf_adds(b, ",\"c\":\"") || lb_buf_adds(b, stamp) || lb_buf_adds(b, "\",\"a\":") ||
-         lb_buf_add_json(b, author, 0) || lb_buf_adds(b, ",\"h\":{}}");
-    json_decref(author);
-    return rc;
+    if (!st)
+        return LB_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, c->record, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->person, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->hlc);
+    sqlite3_bind_int64(st, 5, seq);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing a record");
 }
 
-lb_err lb_record_merge_json(lb_store *s, const lb_change *c, const char *ftext)
+lb_err lb_record_merge(lb_store *s, const lb_change *c)
 {
     json_t *state = NULL;
     uint64_t created = c->hlc;
-    lb_buf text;
     lb_err err = state_load(s, c->record, c->kind, c->person, &state, &created);
+    if (strcmp(c->kind, "person") == 0)
+        s->active_person[0] = '\0';
     if (err)
         return err;
     if (state) {
@@ -269,29 +308,9 @@ lb_err lb_record_merge_json(lb_store *s, const lb_change *c, const char *ftext)
         json_decref(state);
         return err;
     }
-    lb_buf_init(&text, LB_BODY_MAX);
-    if (new_state_text(c, ftext, &text) != 0)
-        err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
-                            c->record, LB_BODY_MAX);
-    else
-        err = state_put_text(s, c->record, c->kind, c->person, c->hlc, text.data, text.len);
-    lb_buf_wipe(&text);
+    err = record_new(s, c, c->seq);
     if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
         err = nhs_index_update(s, c->person, c->fields);
-    return err;
-}
-
-lb_err lb_record_merge(lb_store *s, const lb_change *c)
-{
-    lb_buf f;
-    lb_err err;
-    lb_buf_init(&f, LB_BODY_MAX);
-    if (lb_buf_add_json(&f, c->fields, JSON_COMPACT) != 0)
-        err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
-                            c->record, LB_BODY_MAX);
-    else
-        err = lb_record_merge_json(s, c, f.data);
-    lb_buf_wipe(&f);
     return err;
 }
 
@@ -322,8 +341,7 @@ static lb_err record_from_row(lb_store *s, sqlite3_stmt *st, lb_record *r)
         strlen(person) != LB_ID_HEX)
         return lb_store_fail(s, LB_ERR_CORRUPT, "the records of store %s are damaged "
                              "(run 'linkbook check')", s->dir);
-    err = state_open(s, id, kind, person, sqlite3_column_blob(st, 4),
-                     (size_t)sqlite3_column_bytes(st, 4), &state);
+    err = state_of_row(s, id, kind, person, st, 4, &state);
     if (err)
         return err;
     memcpy(r->id, id, LB_ID_HEX + 1);
@@ -342,13 +360,13 @@ static lb_err record_from_row(lb_store *s, sqlite3_stmt *st, lb_record *r)
 }
 
 static const char SQL_EACH_ALL[] =
-    "SELECT id, kind, person, created, body FROM records ORDER BY created, id";
+    "SELECT id, kind, person, created, body, change FROM records ORDER BY created, id";
 static const char SQL_EACH_KIND[] =
-    "SELECT id, kind, person, created, body FROM records WHERE kind = ?1 ORDER BY created, id";
+    "SELECT id, kind, person, created, body, change FROM records WHERE kind = ?1 ORDER BY created, id";
 static const char SQL_EACH_PERSON[] =
-    "SELECT id, kind, person, created, body FROM records WHERE person = ?2 ORDER BY created, id";
+    "SELECT id, kind, person, created, body, change FROM records WHERE person = ?2 ORDER BY created, id";
 static const char SQL_EACH_BOTH[] =
-    "SELECT id, kind, person, created, body FROM records WHERE kind = ?1 AND person = ?2 "
+    "SELECT id, kind, person, created, body, change FROM records WHERE kind = ?1 AND person = ?2 "
     "ORDER BY created, id";
 
 lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
@@ -383,7 +401,7 @@ lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
     return err;
 }
 
-static const char SQL_GET_ROW[] = "SELECT id, kind, person, created, body FROM records WHERE id = ?1";
+static const char SQL_GET_ROW[] = "SELECT id, kind, person, created, body, change FROM records WHERE id = ?1";
 
 lb_err lb_record_get(lb_store *s, const char *id, lb_record **out)
 {

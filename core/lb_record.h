@@ -40,14 +40,11 @@ lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
  * the blind index.  LB_ERR_NOTFOUND if none. */
 lb_err lb_record_find_nhs(lb_store *s, const char *nhs, char out[LB_ID_HEX + 1]);
 
-/* Merge one change into the materialised record it concerns (field-level
- * last-writer-wins by (HLC, device); see lb_change.h).  Called by the change
+/* Merge one change, kept in the log at c->seq, into the materialised
+ * record it concerns (field-level last-writer-wins by (HLC, device); see
+ * lb_change.h).  A record the change creates just points at it.  Called by the change
  * log inside its transaction; front ends use lb_change_write instead. */
 lb_err lb_record_merge(lb_store *s, const lb_change *c);
-
-/* The same, given the change's fields already serialised as compact JSON:
- * a new record is then sealed without building its state again. */
-lb_err lb_record_merge_json(lb_store *s, const lb_change *c, const char *fields_json);
 
 /* Delete every materialised record and index row (before a rebuild). */
 lb_err lb_record_clear_all(lb_store *s);

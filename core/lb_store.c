@@ -115,13 +115,12 @@ lb_err lb_store_write_end(lb_store *s, int own, lb_err err)
 {
     if (!own)
         return err;
+    if (!err)
+        err = exec_sql(s, "COMMIT", "committing a write");
     if (err) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return err;
+        s->active_person[0] = '\0'; /* what it cached may be undone */
     }
-    err = exec_sql(s, "COMMIT", "committing a write");
-    if (err)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return err;
 }
 
@@ -144,8 +143,10 @@ lb_err lb_store_commit(lb_store *s)
     if (!s->in_tx)
         return lb_store_fail(s, LB_ERR_INVALID, "no transaction is open");
     err = exec_sql(s, "COMMIT", "committing");
-    if (err)
+    if (err) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->active_person[0] = '\0';
+    }
     s->in_tx = 0;
     return err;
 }
@@ -155,6 +156,7 @@ void lb_store_rollback(lb_store *s)
     if (s && s->in_tx) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->in_tx = 0;
+        s->active_person[0] = '\0';
     }
 }
 

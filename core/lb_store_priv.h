@@ -22,6 +22,9 @@ struct lb_store {
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
     int in_tx;                  /* an explicit lb_store_begin is open */
+    /* The last person seen past "referred" (a contact need not read them
+     * again); cleared whenever any person record changes. */
+    char active_person[LB_ID_HEX + 1];
     struct { const char *sql; sqlite3_stmt *st; } stmts[LB_STMT_CACHE];
     char errmsg[LB_ERRMSG_LEN];
 };

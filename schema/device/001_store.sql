@@ -23,17 +23,21 @@ CREATE TABLE changes (
     body     BLOB NOT NULL
 );
 
--- Materialised records: the current state of each record, sealed, with
--- the stamp of every field inside the ciphertext.  Rebuildable from changes.
--- Rows are kept in insertion order (seq); only the small id index takes
--- the random ids, so inserts append instead of splitting pages everywhere.
+-- Materialised records: the current state of each record.  A record that
+-- one change made points at that change (its sealed body is the record's
+-- state); once a second change touches it, the merged state is sealed here
+-- with the stamp of every field inside the ciphertext.  Rebuildable from
+-- changes.  Rows are kept in insertion order (seq); only the small id index
+-- takes the random ids, so inserts append instead of splitting pages.
 CREATE TABLE records (
     seq     INTEGER PRIMARY KEY,
     id      TEXT NOT NULL UNIQUE,
     kind    TEXT NOT NULL,
     person  TEXT NOT NULL,
     created INTEGER NOT NULL,
-    body    BLOB NOT NULL
+    change  INTEGER,
+    body    BLOB,
+    CHECK ((change IS NULL) <> (body IS NULL))
 );
 CREATE INDEX records_person ON records(person, created);
 

@@ -227,35 +227,57 @@ static lb_store *reopen(const char *path)
     return s;
 }
 
+/* Swap column col between the records with ids a and b, behind the
+ * library's back. */
+static void swap_column(const char *path, const char *col, const char *a, const char *b)
+{
+    char sql[800];
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TABLE old AS SELECT id, %s AS v FROM records WHERE id IN ('%s', '%s');"
+             "UPDATE records SET %s = (SELECT v FROM old WHERE old.id = CASE records.id "
+             "WHEN '%s' THEN '%s' ELSE '%s' END) WHERE id IN ('%s', '%s')",
+             col, a, b, col, a, b, a, a, b);
+    lb_test_sql(path, sql);
+}
+
 static void test_change_tampered_bodies_are_reported(void **state)
 {
     char *dir = lb_test_tmpdir(), *path = store_path(dir), p[LB_ID_HEX + 1], q[LB_ID_HEX + 1];
-    char sql[512];
+    char np[LB_ID_HEX + 1], nq[LB_ID_HEX + 1];
+    lb_contact_fields cf = {"home", "30", "psychosocial", NULL, NULL, NULL, NULL};
     lb_store *s = lb_test_store(dir);
     lb_record *r = NULL;
     json_t *j = NULL;
     (void)state;
     lb_test_person(s, "Alice", "Tamper", p);
     lb_test_person(s, "Bob", "Swap", q);
+    /* A contact changes each person (a sealed merged state of their own);
+     * each note is made by one change (its row points at that change). */
+    lb_test_ok(s, lb_contact_add(s, p, &cf, NULL));
+    lb_test_ok(s, lb_contact_add(s, q, &cf, NULL));
+    lb_test_ok(s, lb_note_add(s, p, "Alice's note", np));
+    lb_test_ok(s, lb_note_add(s, q, "Bob's note", nq));
     lb_store_close(s);
-    /* Swap two person records' sealed bodies: each is bound to its own id. */
-    snprintf(sql, sizeof sql,
-             "UPDATE records SET body = (SELECT body FROM records WHERE id = '%s') WHERE id = '%s'",
-             q, p);
-    lb_test_sql(path, sql);
+    swap_column(path, "body", p, q);
+    swap_column(path, "change", np, nq);
     s = reopen(path);
     assert_int_equal(lb_record_get(s, p, &r), LB_ERR_TAMPERED);
     assert_null(r);
     assert_non_null(strstr(lb_store_errmsg(s), p));
+    assert_int_equal(lb_record_get(s, nq, &r), LB_ERR_TAMPERED);
+    assert_non_null(strstr(lb_store_errmsg(s), nq));
     assert_int_equal(lb_person_show(s, p, &j), LB_ERR_TAMPERED);
     assert_null(j);
-    lb_test_ok(s, lb_record_get(s, q, &r));   /* the other record is intact */
-    assert_string_equal(json_string_value(json_object_get(r->fields, "given")), "Bob");
-    lb_record_free(r);
     assert_int_equal(lb_store_check(s), LB_ERR_TAMPERED);
-    /* The change log is intact, so a rebuild repairs the record. */
+    /* The change log is intact, so a rebuild repairs the records. */
     lb_test_ok(s, lb_change_rebuild(s));
     lb_test_ok(s, lb_store_check(s));
+    lb_test_ok(s, lb_record_get(s, q, &r));
+    assert_string_equal(json_string_value(json_object_get(r->fields, "given")), "Bob");
+    lb_record_free(r);
+    lb_test_ok(s, lb_record_get(s, nq, &r));
+    assert_string_equal(json_string_value(json_object_get(r->fields, "text")), "Bob's note");
+    lb_record_free(r);
     lb_store_close(s);
     /* Flip one bit of a sealed change: reported by id, never returned. */
     lb_test_flip(path, "changes", "body", "seq = 1", 30);
@@ -263,7 +285,7 @@ static void test_change_tampered_bodies_are_reported(void **state)
     assert_int_equal(lb_store_check(s), LB_ERR_TAMPERED);
     assert_non_null(strstr(lb_store_errmsg(s), "change"));
     assert_int_equal(lb_change_rebuild(s), LB_ERR_TAMPERED);
-    lb_test_ok(s, lb_record_get(s, q, &r));   /* a failed rebuild changed nothing */
+    lb_test_ok(s, lb_record_get(s, nq, &r));   /* a failed rebuild changed nothing */
     lb_record_free(r);
     lb_store_close(s);
     free(path);

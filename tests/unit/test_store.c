@@ -47,15 +47,19 @@ static void test_store_passwd_rewraps_without_reencrypting(void **state)
     (void)state;
     lb_test_person(s, "Eve", "Rewrap", p);
     lb_store_close(s);
-    lb_test_sql(path, "CREATE TABLE snapshot AS SELECT id, body FROM records");
+    lb_test_sql(path, "CREATE TABLE snapshot AS SELECT id, change, body FROM records "
+                      "UNION ALL SELECT id, seq, body FROM changes");
     lb_test_ok(s, lb_store_open(path, &s));
     assert_int_equal(lb_store_passwd(s, "not it", 6, "new pass", 8, NULL), LB_ERR_PASSPHRASE);
     lb_test_ok(s, lb_store_passwd(s, LB_TEST_PASS, strlen(LB_TEST_PASS), "new pass", 8, NULL));
     lb_store_close(s);
-    /* Every sealed record is byte for byte what it was. */
-    assert_int_equal(lb_test_sql_int(path, "SELECT count(*) FROM records r JOIN snapshot s "
-                                           "ON r.id = s.id AND r.body = s.body"),
-                     lb_test_sql_int(path, "SELECT count(*) FROM records"));
+    /* Every sealed record and change is byte for byte what it was. */
+    assert_int_equal(lb_test_sql_int(path, "SELECT count(*) FROM (SELECT id, change, body FROM "
+                                           "records UNION ALL SELECT id, seq, body FROM changes) "
+                                           "r JOIN snapshot s ON r.id = s.id AND r.change IS "
+                                           "s.change AND r.body IS s.body"),
+                     lb_test_sql_int(path, "SELECT count(*) FROM snapshot"));
+    assert_true(lb_test_sql_int(path, "SELECT count(*) FROM snapshot") >= 4);
     lb_test_ok(s, lb_store_open(path, &s));
     assert_int_equal(lb_store_unlock(s, LB_TEST_PASS, strlen(LB_TEST_PASS)), LB_ERR_PASSPHRASE);
     lb_test_ok(s, lb_store_unlock(s, "new pass", 8));
