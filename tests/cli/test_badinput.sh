@@ -99,8 +99,8 @@ p4=$(prefix "$P" 4)
 c5=$(printf '%s' "$P" | cut -c5)
 if [ "$c5" = 0 ]; then fill=1; else fill=0; fi
 twin="$p4$(printf "%028d" 0 | tr 0 "$fill")"
-sql "INSERT INTO records(id, kind, person, created, body)
-     SELECT '$twin', kind, person, created, body FROM records WHERE id = '$P';"
+cols=$(sql "SELECT group_concat(name, ', ') FROM pragma_table_info('records') WHERE name NOT IN ('id', 'seq');")
+sql "INSERT INTO records(id, $cols) SELECT '$twin', $cols FROM records WHERE id = '$P';"
 if [ "$(sql "SELECT count(*) FROM records WHERE id LIKE '$p4%';")" = 2 ]; then
     ok "set-up: two records share the prefix $p4"
     bad "ambiguous 4-digit prefix $p4" "ambiguous|more than one" -- lb show "$p4"

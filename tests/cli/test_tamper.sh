@@ -30,8 +30,22 @@ N1p=$(prefix "$N1" 7)
 N2p=$(prefix "$N2" 7)
 NQp=$(prefix "$NQ" 7)
 
-body_hex() { sql "SELECT hex(body) FROM records WHERE id = '$1';"; }
-set_body() { sql "UPDATE records SET body = X'$2' WHERE id = '$1';"; }
+# Where a record's sealed state lives: its own body in records, or, when the
+# schema lets a record made by one change point at that change instead
+# (records.change), the body of that change.
+body_sql() { # ID -> "TABLE WHERE-CLAUSE"
+    if [ "$(sql "SELECT count(*) FROM pragma_table_info('records') WHERE name = 'change';")" = 1 ] &&
+        [ "$(sql "SELECT body IS NULL FROM records WHERE id = '$1';")" = 1 ]; then
+        echo "changes WHERE seq = (SELECT change FROM records WHERE id = '$1')"
+    else
+        echo "records WHERE id = '$1'"
+    fi
+}
+body_hex() { sql "SELECT hex(body) FROM $(body_sql "$1");"; }
+set_body() { # ID HEX: write where body_hex read
+    _w=$(body_sql "$1")
+    sql "UPDATE ${_w%% WHERE*} SET body = X'$2' WHERE ${_w#* WHERE }"
+}
 # flip_hex HEX: the same bytes with the middle byte XORed with 0x01.
 flip_hex() {
     python3 -c 'import sys
