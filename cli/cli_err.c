@@ -21,10 +21,12 @@ static const char *notfound_advice(const cli_cmd *cmd)
 {
     const char *u = cmd ? cmd->usage : "";
     if (strncmp(u, "TASK", 4) == 0)
-        return "check the id; 'linkbook tasks' lists open follow-ups";
+        return "no such record: check the id; 'linkbook tasks' lists open follow-ups";
     if (strncmp(u, "NOTE", 4) == 0 || strncmp(u, "GOAL", 4) == 0)
-        return "check the id; 'linkbook show PERSON' shows the ids of a person's records";
-    return "check the id or NHS number; 'linkbook person list' shows everyone";
+        return "no such record: check the id; 'linkbook show PERSON' shows the ids of "
+               "a person's records";
+    return "no such record: check the id or NHS number; 'linkbook person list' shows "
+           "everyone";
 }
 
 /* What to do about err; may need the command's name (written to buf). */
@@ -36,7 +38,7 @@ static const char *advice(lb_err err, const cli_cmd *cmd, char *buf, size_t cap)
             return "see 'linkbook help'";
         snprintf(buf, cap, "see 'linkbook help %s'", cmd->name);
         return buf;
-    case LB_ERR_AMBIGUOUS: return "give more characters of the id";
+    case LB_ERR_AMBIGUOUS: return "ambiguous id prefix: give more of its characters";
     case LB_ERR_NOTFOUND: return notfound_advice(cmd);
     case LB_ERR_PASSPHRASE: return "try again, or see 'linkbook help passwd'";
     case LB_ERR_TAMPERED:

@@ -1,10 +1,10 @@
 /* cli_pass.c - passphrases from the environment or the terminal (cli_pass.h).
  *
- * On a terminal the prompt and the answer go through /dev/tty with echo and
- * signal keys off, so the interrupt key cancels the prompt (and restores
- * the terminal) instead of killing linkbook with echo still off.  The
- * answer is read a byte at a time with read(2): no stdio buffer keeps a
- * copy of it.
+ * On a terminal the prompt and the answer go through /dev/tty with echo,
+ * line editing and signal keys off, so the interrupt key cancels the
+ * prompt (and restores the terminal) instead of killing linkbook with echo
+ * still off; erase and kill keys are applied here.  The answer is read a
+ * byte at a time with read(2): no stdio buffer keeps a copy of it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,34 +48,58 @@ static void tty_write(int fd, const char *text)
     }
 }
 
-/* Read one line from fd into p with the terminal already silent.
- * intr is the interrupt character (cancels). */
-static int tty_read_line(int fd, cli_pass *p, unsigned char intr)
+/* Special keys of the terminal, for reading it byte by byte. */
+typedef struct tty_keys {
+    unsigned char intr, erase, kill, eof;
+} tty_keys;
+
+/* Apply one typed byte c to p.  Returns 1 at the end of the line, 0 to go
+ * on; sets *cancel on the interrupt key and *too_long on overflow. */
+static int tty_key(cli_pass *p, unsigned char c, const tty_keys *k, int *cancel,
+                   int *too_long)
+{
+    if (c == '\n' || c == '\r' || (c == k->eof && k->eof != 0))
+        return 1;
+    if (c == k->intr && k->intr != 0) {
+        *cancel = 1;
+        return 1;
+    }
+    if ((c == k->erase && k->erase != 0) || c == 0x7f || c == 0x08) {
+        while (p->len > 0 && ((unsigned char)p->buf[p->len - 1] & 0xc0) == 0x80)
+            p->buf[--p->len] = '\0';
+        if (p->len > 0)
+            p->buf[--p->len] = '\0';
+    } else if (c == k->kill && k->kill != 0) {
+        sodium_memzero(p->buf, sizeof p->buf);
+        p->len = 0;
+    } else if (p->len < CLI_PASS_MAX) {
+        p->buf[p->len++] = (char)c;
+    } else {
+        *too_long = 1;
+    }
+    return 0;
+}
+
+enum { TTY_OK, TTY_CANCEL, TTY_TOO_LONG };
+
+/* Read one line from fd into p with the terminal in non-canonical mode,
+ * echo and signal keys off: editing keys are applied here, and the
+ * interrupt key cancels at once. */
+static int tty_read_line(int fd, cli_pass *p, const tty_keys *k)
 {
     unsigned char c = 0;
-    int too_long = 0, rc = CLI_GO;
+    int too_long = 0, cancel = 0;
     p->len = 0;
     for (;;) {
         ssize_t n = read(fd, &c, 1);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || c == '\n' || c == '\r')
+        if (n <= 0 || tty_key(p, c, k, &cancel, &too_long))
             break;
-        if (c == intr && intr != 0) {
-            rc = cli_fail(CLI_EXIT_FAIL, "cancelled");
-            break;
-        }
-        if (p->len < CLI_PASS_MAX)
-            p->buf[p->len++] = (char)c;
-        else
-            too_long = 1;
     }
     c = 0;
     p->buf[p->len] = '\0';
-    if (rc == CLI_GO && too_long)
-        rc = cli_fail(CLI_EXIT_USAGE, "the passphrase is longer than %d bytes "
-                      "(choose a shorter one)", CLI_PASS_MAX);
-    return rc;
+    return cancel ? TTY_CANCEL : too_long ? TTY_TOO_LONG : TTY_OK;
 }
 
 /* Ask once on the terminal fd. */
@@ -85,17 +109,24 @@ static int tty_ask(int fd, const char *prompt, cli_pass *p)
     if (tcgetattr(fd, &old) != 0)
         return cli_fail(CLI_EXIT_FAIL, "cannot read the terminal settings "
                         "(set LINKBOOK_PASSPHRASE instead)");
+    tty_keys keys = {old.c_cc[VINTR], old.c_cc[VERASE], old.c_cc[VKILL], old.c_cc[VEOF]};
     quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ISIG);
-    quiet.c_lflag |= ICANON;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
+    quiet.c_cc[VMIN] = 1;
+    quiet.c_cc[VTIME] = 0;
     tty_write(fd, prompt);
     if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
         return cli_fail(CLI_EXIT_FAIL, "cannot turn terminal echo off "
                         "(set LINKBOOK_PASSPHRASE instead)");
-    int rc = tty_read_line(fd, p, (unsigned char)old.c_cc[VINTR]);
+    int got = tty_read_line(fd, p, &keys);
     tcsetattr(fd, TCSAFLUSH, &old);
     tty_write(fd, "\n");
-    return rc;
+    if (got == TTY_CANCEL)
+        return cli_fail(CLI_EXIT_FAIL, "cancelled (nothing was changed)");
+    if (got == TTY_TOO_LONG)
+        return cli_fail(CLI_EXIT_USAGE, "the passphrase is longer than %d bytes "
+                        "(choose a shorter one)", CLI_PASS_MAX);
+    return CLI_GO;
 }
 
 static int from_tty(cli_pass *p, const char *prompt, int confirm)

@@ -34,6 +34,8 @@ int cli_store_dir(char *out, size_t cap)
 
 static int report_open(lb_store *s, lb_err err, const cli_cmd *cmd, const char *dir)
 {
+    if (err == LB_ERR_NOTFOUND && s && lb_store_errmsg(s)[0])
+        return cli_fail(CLI_EXIT_NOTFOUND, "%s", lb_store_errmsg(s));
     if (err == LB_ERR_NOTFOUND)
         return cli_fail(CLI_EXIT_NOTFOUND, "no store at %s (create one with "
                         "'linkbook init')", dir);
