@@ -272,8 +272,9 @@ static int latest_version(void)
     return v;
 }
 
-/* Apply every migration newer than the file, each in its own transaction. */
-static lb_err migrate(lb_store *s)
+/* Apply every migration newer than the file: each in its own transaction,
+ * or all in the caller's when in_tx (a new store is made in one). */
+static lb_err migrate(lb_store *s, int in_tx)
 {
     const lb_migration *m;
     char pragma[64];
@@ -288,14 +289,15 @@ static lb_err migrate(lb_store *s)
         if (m->version <= cur)
             continue;
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
-        err = exec_sql(s, "BEGIN IMMEDIATE", "upgrading the store");
+        if (!in_tx)
+            err = exec_sql(s, "BEGIN IMMEDIATE", "upgrading the store");
         if (!err)
             err = exec_sql(s, m->sql, m->name);
         if (!err)
             err = exec_sql(s, pragma, "upgrading the store");
-        if (!err)
+        if (!err && !in_tx)
             err = exec_sql(s, "COMMIT", "upgrading the store");
-        if (err)
+        if (err && !in_tx)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     }
     return err;
@@ -374,19 +376,24 @@ static lb_err db_open(lb_store *s, int create)
                       "PRAGMA temp_store=MEMORY; PRAGMA trusted_schema=OFF; "
                       "PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456",
                    "opening the store");
-    if (!err)
-        err = migrate(s);
     return err;
 }
 
-static int store_initialised(lb_store *s)
+static const char SQL_FINISHED[] = "SELECT 1 FROM meta WHERE key = 'wrapped_key'";
+
+/* Does the (migrated) store hold its wrapped key, the last thing made? */
+static lb_err store_finished(lb_store *s, int *yes)
 {
-    unsigned char *v;
-    size_t len;
-    if (meta_get(s, "wrapped_key", &v, &len) != LB_OK)
-        return 0;
-    free(v);
-    return 1;
+    sqlite3_stmt *st = lb_store_stmt(s, SQL_FINISHED);
+    int rc;
+    if (!st)
+        return lb_store_sqlfail(s, sqlite3_errcode(s->db), "reading the store");
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return lb_store_sqlfail(s, rc, "reading the store settings");
+    *yes = rc == SQLITE_ROW;
+    return LB_OK;
 }
 
 static lb_err meta_get_id(lb_store *s, const char *key, char out[LB_ID_HEX + 1])
@@ -576,16 +583,33 @@ static lb_err create_keys(lb_store *s, const char *pass, size_t passlen,
     if (!err)
         err = lb_keyring_generate(&s->keys);
     if (!err)
-        err = exec_sql(s, "BEGIN IMMEDIATE", "creating the store");
-    if (err)
-        return err;
-    err = meta_put(s, "store_id", s->store_id, LB_ID_HEX);
+        err = meta_put(s, "store_id", s->store_id, LB_ID_HEX);
     if (!err)
         err = meta_put(s, "device", s->device, LB_ID_HEX);
     if (!err)
         err = keys_save(s, &p, pass, passlen);
     if (!err)
         err = identity_save(s);
+    return err;
+}
+
+/* Schema, keys and identity in one transaction: a create killed half-way
+ * leaves no half-store, only an empty file that init takes again. */
+static lb_err create_all(lb_store *s, const char *pass, size_t passlen,
+                         const lb_identity *who, const lb_kdf_params *kdf)
+{
+    int finished = 0;
+    lb_err err = exec_sql(s, "BEGIN IMMEDIATE", "creating the store");
+    if (err)
+        return err;
+    err = migrate(s, 1);
+    if (!err)
+        err = store_finished(s, &finished);
+    if (!err && finished)
+        err = lb_store_fail(s, LB_ERR_EXISTS, "%s already holds a linkbook store (nothing was "
+                            "changed)", s->dir);
+    if (!err)
+        err = create_keys(s, pass, passlen, who, kdf);
     return lb_store_write_end(s, 1, err);
 }
 
@@ -602,15 +626,18 @@ lb_err lb_store_create(const char *dir, const char *pass, size_t passlen,
     err = create_file(s);
     if (!err)
         err = db_open(s, 1);
-    if (!err && store_initialised(s))
-        err = lb_store_fail(s, LB_ERR_EXISTS, "%s already holds a linkbook store (nothing was "
-                            "changed)", dir);
     if (!err)
-        err = create_keys(s, pass, passlen, who, kdf);
+        err = create_all(s, pass, passlen, who, kdf);
     if (err)
         lb_store_lock(s);
     *out = s; /* even on failure, so that lb_store_errmsg() can say why */
     return err;
+}
+
+static lb_err unfinished(lb_store *s)
+{
+    return lb_store_fail(s, LB_ERR_NOTFOUND, "the store at %s was never finished (create it "
+                         "again with 'linkbook init')", s->dir);
 }
 
 lb_err lb_store_open(const char *dir, lb_store **out)
@@ -618,6 +645,7 @@ lb_err lb_store_open(const char *dir, lb_store **out)
     lb_store *s;
     struct stat sb;
     char *path;
+    int finished = 0;
     lb_err err = lb_crypto_init();
     *out = NULL;
     if (!err)
@@ -631,19 +659,31 @@ lb_err lb_store_open(const char *dir, lb_store **out)
     if (stat(path, &sb) != 0)
         err = lb_store_fail(s, LB_ERR_NOTFOUND, "no store at %s (create one with 'linkbook init')", dir);
     else if (sb.st_size == 0)
-        err = lb_store_fail(s, LB_ERR_NOTFOUND, "the store at %s was never finished "
-                            "(create it again with 'linkbook init')", dir);
+        err = unfinished(s);
     free(path);
     if (!err)
         err = db_open(s, 0);
-    if (!err && !store_initialised(s))
-        err = lb_store_fail(s, LB_ERR_NOTFOUND, "the store at %s was never finished "
-                            "(create it again with 'linkbook init')", dir);
+    if (!err && user_version(s) == 0)
+        err = unfinished(s);
+    if (!err)
+        err = migrate(s, 0);
+    if (!err)
+        err = store_finished(s, &finished);
+    if (!err && !finished)
+        err = unfinished(s);
     if (!err)
         err = meta_get_id(s, "store_id", s->store_id);
     if (!err)
         err = meta_get_id(s, "device", s->device);
     return err;
+}
+
+int lb_store_exists(const char *dir)
+{
+    lb_store *s = NULL;
+    lb_err err = lb_store_open(dir, &s);
+    lb_store_close(s);
+    return err != LB_ERR_NOTFOUND;
 }
 
 lb_err lb_store_unlock(lb_store *s, const char *pass, size_t passlen)

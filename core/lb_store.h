@@ -47,6 +47,11 @@ lb_err lb_store_create(const char *dir, const char *pass, size_t passlen,
  * lb_store_create, *out is set even on failure: read the message, close. */
 lb_err lb_store_open(const char *dir, lb_store **out);
 
+/* Whether dir holds a store that lb_store_create must not replace: 1 for
+ * a finished store, a damaged one, or one that cannot be read; 0 when there
+ * is none, or only what a create killed half-way left (create takes it). */
+int lb_store_exists(const char *dir);
+
 /* Derive the key from pass and unwrap the data key.  LB_ERR_PASSPHRASE
  * leaves the store locked and unchanged. */
 lb_err lb_store_unlock(lb_store *s, const char *pass, size_t passlen);
