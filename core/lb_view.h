@@ -19,16 +19,25 @@
 lb_err lb_person_list(lb_store *s, const char *status, json_t **out);
 
 /* Open follow-ups: {"today":"…","tasks":[{"id","person","given","family",
- * "due","overdue_days","text","source"}, ...]} by due date. */
+ * "due","overdue_days","text","contact"}, ...]} by due date ("contact" is
+ * the contact that set the follow-up; overdue_only: due before today). */
 lb_err lb_task_list(lb_store *s, int overdue_only, json_t **out);
 
 /* One person's whole record as a timeline (audited as a view):
- * {"person":{...}, "timeline":[{"id","kind","date","author",...}, ...]}. */
+ * {"person":{...fields, "id", "caseloads":[...]}, "timeline":[entry...]}.
+ * Every entry has "id", "kind", "author", "recorded" (when it was written,
+ * ISO UTC) and its record's fields; entries stand in order of their "date"
+ * (assignments by "from", follow-ups by "due"), then of recording.  Note
+ * amendments are folded into their note's "amendments", goal reviews into
+ * their goal's "reviews"; referrals gain "first_contact" and
+ * "waiting_days" once a contact follows them. */
 lb_err lb_person_show(lb_store *s, const char *person, json_t **out);
 
 /* The audit trail: views and exports, and every change, newest last:
- * {"events":[{"when","device","author","action","kind","record","person"}]}.
- * person may be NULL for all. */
+ * {"events":[{"when","device","author","action","kind","record","person",
+ * "change", "fields":[names set]}]}; action is "create" or "update" for
+ * changes, "view", "list" or "export" for reads.  Field values are never
+ * listed.  person may be NULL for all. */
 lb_err lb_audit_list(lb_store *s, const char *person, json_t **out);
 
 /* Record that this device's user viewed or exported something of person
