@@ -34,6 +34,9 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
+# Installed headers: everything in core/ but what only the core itself uses.
+PUBLIC_HEADERS := $(filter-out core/lb_store_priv.h core/lb_schema.h,$(wildcard core/*.h))
+
 LIB_A := $(BUILD)/liblinkbook.a
 LIB_SO := $(BUILD)/liblinkbook.so
 LINKBOOK := $(BUILD)/linkbook
@@ -72,7 +75,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
 
 # Only lb_ symbols leave the core library.
 checksymbols: $(LIB_A)
-	@bad=$$(nm -g --defined-only $(LIB_A) | awk 'NF==3 {print $$3}' | grep -v '^lb_' || true); \
+	@bad=$$(nm -g --defined-only $(LIB_A) | awk 'NF==3 {print $$3}' | grep -v -e '^lb_' -e '^__odr_asan' || true); \
 	if [ -n "$$bad" ]; then echo "non-lb_ symbols exported by core: $$bad"; exit 1; fi
 
 test: all $(UNIT_BIN) checksymbols
@@ -99,13 +102,15 @@ install: all
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/liblinkbook.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/liblinkbook.so.0
 	ln -sf liblinkbook.so.0 $(DESTDIR)$(PREFIX)/lib/liblinkbook.so
-	install -m 644 core/*.h $(DESTDIR)$(PREFIX)/include/linkbook/
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/linkbook/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 packaging/linkbook.1 $(DESTDIR)$(PREFIX)/share/man/man1/linkbook.1
 	sed 's|@PREFIX@|$(PREFIX)|' packaging/linkbook.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/linkbook $(DESTDIR)$(PREFIX)/lib/liblinkbook.a \
 		$(DESTDIR)$(PREFIX)/lib/liblinkbook.so $(DESTDIR)$(PREFIX)/lib/liblinkbook.so.0 \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc $(DESTDIR)$(PREFIX)/share/man/man1/linkbook.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/linkbook
 
 clean:

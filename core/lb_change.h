@@ -22,6 +22,10 @@
 #define LB_KIND_MAX 24
 #define LB_CASELOAD_MAX 64
 
+/* The person id of changes that concern no single person (an audit event
+ * of a caseload-wide read, say). */
+#define LB_NOBODY "00000000000000000000000000000000"
+
 /* The largest content (JSON text) of one change or record, in bytes. */
 #define LB_BODY_MAX (4u << 20)
 

@@ -24,7 +24,7 @@ lb_err lb_view_audit(lb_store *s, const char *action, const char *person)
     f = json_pack("{s:s, s:s}", "action", action, "when", when);
     if (!f)
         return LB_ERR_NOMEM;
-    err = lb_change_write(s, "audit", NULL, person, f, NULL);
+    err = lb_change_write(s, "audit", NULL, person ? person : LB_NOBODY, f, NULL);
     json_decref(f);
     return err;
 }

@@ -41,7 +41,8 @@ lb_err lb_person_show(lb_store *s, const char *person, json_t **out);
 lb_err lb_audit_list(lb_store *s, const char *person, json_t **out);
 
 /* Record that this device's user viewed or exported something of person
- * (NULL: the whole caseload). action: "view", "list", "export". */
+ * (NULL: the whole caseload, recorded with person LB_NOBODY).  action:
+ * "view", "list", "export". */
 lb_err lb_view_audit(lb_store *s, const char *action, const char *person);
 
 #endif
