@@ -57,7 +57,8 @@ static int take_option(const cli_cmd *cmd, int argc, char **argv, int *i,
         return CLI_GO;
     }
     if (*i + 1 >= argc)
-        return cli_usage(cmd, "option --%s needs a value (%s)", o->name, o->metavar);
+        return cli_usage(cmd, "option --%s needs a value (--%s %s)", o->name, o->name,
+                         o->metavar);
     *i += 1;
     o->value = argv[*i];
     return CLI_GO;

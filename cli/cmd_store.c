@@ -45,16 +45,14 @@ static int init_check(const cli_cmd *cmd, const cli_opt *opts)
     return CLI_GO;
 }
 
-/* The store directory, refusing one that already holds a store. */
+/* The store directory, refusing one that already holds a store (what a
+ * killed init left half-way is not one: lb_store_create takes it over). */
 static int init_dir(char *dir, size_t cap)
 {
-    char file[CLI_PATH_MAX + 16];
-    struct stat st;
     int rc = cli_store_dir(dir, cap);
     if (rc != CLI_GO)
         return rc;
-    snprintf(file, sizeof file, "%s/%s", dir, LB_STORE_FILE);
-    if (stat(file, &st) == 0)
+    if (lb_store_exists(dir))
         return cli_fail(CLI_EXIT_FAIL, "there is already a store at %s (use it, or "
                         "set LINKBOOK_STORE to another directory)", dir);
     if (make_parents(dir) != 0)
