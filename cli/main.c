@@ -8,11 +8,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "lb_crypto.h"
+#include "linkbook.h"
 #include "cli_cmd.h"
 #include "cli_err.h"
-
-#define LINKBOOK_VERSION "0.1.0"
 
 #define H_PERSON "PERSON is an id (any unique prefix) or an NHS number.\n"
 #define H_DATE "Dates are YYYY-MM-DD; an omitted date means today.\n"
