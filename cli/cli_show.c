@@ -57,7 +57,9 @@ static void line_if(const json_t *obj, const char *key, const char *label)
     char buf[TEXT_MAX];
     if (!has(obj, key))
         return;
-    printf("  %s: ", label);
+    fputs("  ", stdout);
+    cli_print_text(stdout, label, 0, NULL);
+    fputs(": ", stdout);
     cli_print_text(stdout, val(obj, key, buf, sizeof buf), 0, NULL);
     fputc('\n', stdout);
 }
@@ -68,6 +70,36 @@ static void text_block(const char *text, const char *indent)
     fputs(indent, stdout);
     cli_print_text(stdout, text, 1, indent);
     fputc('\n', stdout);
+}
+
+/* Whether key is shown by the header's own lines (or is bookkeeping). */
+static int is_header_key(const char *key)
+{
+    static const char *const own[] = {"given", "family", "kind", "author", "recorded"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strcmp(key, own[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof person_fields / sizeof person_fields[0]; i++)
+        if (strcmp(key, person_fields[i].key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Person fields this version does not know (newer devices): listed as is. */
+static void header_extra(const json_t *p)
+{
+    char buf[TEXT_MAX];
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)p, key, v) {
+        if (is_header_key(key) || !has(p, key))
+            continue;
+        fputs("  ", stdout);
+        cli_print_text(stdout, key, 0, NULL);
+        fputs(": ", stdout);
+        cli_print_text(stdout, cli_json_text(v, buf, sizeof buf), 0, NULL);
+        fputc('\n', stdout);
+    }
 }
 
 static void show_header(const json_t *p)
@@ -91,6 +123,7 @@ static void show_header(const json_t *p)
         cli_print_text(stdout, text, 0, NULL);
         fputc('\n', stdout);
     }
+    header_extra(p);
 }
 
 /* The date of an entry: its own, else its start, else when recorded. */
@@ -221,7 +254,9 @@ static void scores(const json_t *e)
     }
     json_object_foreach((json_t *)sc, key, v) {
         const json_t *value = json_object_get(v, "value");
-        printf("  %s: ", key);
+        fputs("  ", stdout);
+        cli_print_text(stdout, key, 0, NULL);
+        fputs(": ", stdout);
         cli_print_text(stdout, cli_json_text(value ? value : v, buf, sizeof buf), 0, NULL);
         if (cli_json_str(v, "band")) {
             fputs(" (", stdout);
