@@ -126,12 +126,15 @@ static void show_header(const json_t *p)
     header_extra(p);
 }
 
-/* The date of an entry: its own, else its start, else when recorded. */
+/* The date of an entry, as the core orders the timeline: its own, else
+ * when an assignment began or a follow-up is due, else when recorded. */
 static void entry_date(const json_t *e)
 {
     const char *d = cli_json_str(e, "date");
     if (!d || !d[0])
         d = cli_json_str(e, "from");
+    if (!d || !d[0])
+        d = cli_json_str(e, "due");
     if (!d || !d[0])
         d = cli_json_str(e, "recorded");
     printf("%.10s", d && d[0] ? d : "-");

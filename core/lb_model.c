@@ -254,6 +254,9 @@ static lb_err contact_check(lb_store *s, const lb_contact_fields *f, long *minut
         err = check_date(s, "follow-up", f->follow_up);
     if (!err)
         err = check_date(s, "date", f->date);
+    if (!err && f->follow_up && f->date && strcmp(f->follow_up, f->date) < 0)
+        err = lb_store_fail(s, LB_ERR_INVALID, "follow-up: %s is before the contact (%s); "
+                            "a follow-up is on or after it", f->follow_up, f->date);
     return err;
 }
 
@@ -490,6 +493,23 @@ lb_err lb_task_done(lb_store *s, const char *task)
     return lb_store_write_end(s, own, err);
 }
 
+typedef struct open_tasks {
+    lb_store *s;
+    lb_err err;
+} open_tasks;
+
+/* Close a follow-up left open at discharge. */
+static int close_task(const lb_record *r, void *ctx)
+{
+    open_tasks *t = ctx;
+    if (json_is_true(json_object_get(r->fields, "done")))
+        return 0;
+    t->err = put(t->s, "task", r->id, r->person,
+                 json_pack("{s:b, s:o, s:s}", "done", 1, "done_date", date_or_today(t->s, NULL),
+                           "closed_by", "discharge"), NULL);
+    return t->err != LB_OK;
+}
+
 lb_err lb_discharge(lb_store *s, const char *person, const char *reason,
                     char id_out[LB_ID_HEX + 1])
 {
@@ -506,6 +526,12 @@ lb_err lb_discharge(lb_store *s, const char *person, const char *reason,
     if (!err)
         err = put(s, "person", pid, pid, json_pack("{s:s, s:o}", "status", "discharged",
                                                    "discharged", date_or_today(s, NULL)), NULL);
+    if (!err) {
+        open_tasks t = {s, LB_OK};
+        err = lb_record_each(s, "task", pid, close_task, &t);
+        if (!err)
+            err = t.err;
+    }
     err = lb_store_write_end(s, own, err);
     if (!err)
         copy_id(id_out, id);

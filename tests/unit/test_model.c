@@ -204,6 +204,24 @@ static void test_model_follow_ups_and_overdue(void **state)
     json_decref(j);
 }
 
+static void test_model_discharge_closes_follow_ups(void **state)
+{
+    fixture *f = *state;
+    lb_contact_fields cf = {"home", "40", "psychosocial", NULL, NULL, "2026-01-10", "2026-01-03"};
+    json_t *j = NULL;
+    lb_test_ok(f->s, lb_contact_add(f->s, f->person, &cf, NULL));
+    lb_test_ok(f->s, lb_task_list(f->s, 0, &j));
+    assert_int_equal(json_array_size(json_object_get(j, "tasks")), 1);
+    json_decref(j);
+    /* A follow-up before the contact itself is refused. */
+    cf.follow_up = "2026-01-02";
+    expect_invalid(f, "follow-up", lb_contact_add(f->s, f->person, &cf, NULL));
+    lb_test_ok(f->s, lb_discharge(f->s, f->person, "moved to another area", NULL));
+    lb_test_ok(f->s, lb_task_list(f->s, 0, &j));
+    assert_int_equal(json_array_size(json_object_get(j, "tasks")), 0);
+    json_decref(j);
+}
+
 static void test_model_person_status_and_list(void **state)
 {
     fixture *f = *state;
@@ -264,6 +282,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_model_id_prefixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_amendment_beside_original, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_follow_ups_and_overdue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_discharge_closes_follow_ups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_person_status_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_reads_are_audited, setup, teardown),
     };
