@@ -13,19 +13,30 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 PKGS := sqlite3 libsodium jansson
+SYNC_PKGS := libcurl libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+SYNC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SYNC_PKGS) 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wvla -Werror
 CFLAGS ?= $(OPT)
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Icore -I$(BUILD)
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(SYNC_CFLAGS) -Icore -Isync -I$(BUILD)
 ALL_LDFLAGS := $(LDFLAGS)
 
 CORE_SRC := $(sort $(wildcard core/*.c))
 CORE_OBJ := $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_SRC)) $(BUILD)/core/lb_schema_data.o
+SERVER_SQL := $(sort $(wildcard schema/server/*.sql))
+# sync/: the protocol (shared), the client (libcurl, linked into linkbook)
+# and the server linkbookd (libmicrohttpd): sync/lb_server*, lb_srv*, linkbookd.c.
+PROTO_OBJ := $(BUILD)/sync/lb_proto.o
+CLIENT_OBJ := $(patsubst sync/%.c,$(BUILD)/sync/%.o,$(wildcard sync/lb_client*.c))
+SERVER_SRC := $(sort $(wildcard sync/lb_server*.c sync/lb_srv*.c sync/linkbookd.c))
+SERVER_OBJ := $(patsubst sync/%.c,$(BUILD)/sync/%.o,$(SERVER_SRC)) $(BUILD)/sync/lb_schema_server.o
 CLI_SRC := $(sort $(wildcard cli/*.c))
 CLI_OBJ := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
 SCHEMA_SQL := $(sort $(wildcard schema/device/*.sql))
@@ -40,14 +51,24 @@ PUBLIC_HEADERS := $(filter-out core/lb_store_priv.h core/lb_schema.h,$(wildcard 
 LIB_A := $(BUILD)/liblinkbook.a
 LIB_SO := $(BUILD)/liblinkbook.so
 LINKBOOK := $(BUILD)/linkbook
+LINKBOOKD := $(BUILD)/linkbookd
 
-all: $(LIB_A) $(LIB_SO) $(LINKBOOK)
+all: $(LIB_A) $(LIB_SO) $(LINKBOOK) $(LINKBOOKD)
 
-$(BUILD)/core $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench:
+$(BUILD)/core $(BUILD)/cli $(BUILD)/sync $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 $(BUILD)/lb_schema_data.c: $(SCHEMA_SQL) schema/embed.sh | $(BUILD)/core
-	sh schema/embed.sh $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+	sh schema/embed.sh lb_schema_device $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lb_schema_server.c: $(SERVER_SQL) schema/embed.sh | $(BUILD)/sync
+	sh schema/embed.sh lb_schema_server $(SERVER_SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sync/lb_schema_server.o: $(BUILD)/lb_schema_server.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/sync/%.o: sync/%.c $(wildcard core/*.h sync/*.h) | $(BUILD)/sync
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/core/lb_schema_data.o: $(BUILD)/lb_schema_data.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -64,8 +85,11 @@ $(LIB_A): $(CORE_OBJ)
 $(LIB_SO): $(CORE_OBJ)
 	$(CC) -shared -Wl,-soname,liblinkbook.so.0 $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-$(LINKBOOK): $(CLI_OBJ) $(LIB_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
+$(LINKBOOK): $(CLI_OBJ) $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
+
+$(LINKBOOKD): $(SERVER_OBJ) $(PROTO_OBJ) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(PROTO_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(MHD_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
@@ -99,6 +123,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/linkbook \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(LINKBOOK) $(DESTDIR)$(PREFIX)/bin/linkbook
+	install -m 755 $(LINKBOOKD) $(DESTDIR)$(PREFIX)/bin/linkbookd
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/liblinkbook.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/liblinkbook.so.0
 	ln -sf liblinkbook.so.0 $(DESTDIR)$(PREFIX)/lib/liblinkbook.so
@@ -108,7 +133,7 @@ install: all
 	sed 's|@PREFIX@|$(PREFIX)|' packaging/linkbook.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/linkbook $(DESTDIR)$(PREFIX)/lib/liblinkbook.a \
+	rm -f $(DESTDIR)$(PREFIX)/bin/linkbook $(DESTDIR)$(PREFIX)/bin/linkbookd $(DESTDIR)$(PREFIX)/lib/liblinkbook.a \
 		$(DESTDIR)$(PREFIX)/lib/liblinkbook.so $(DESTDIR)$(PREFIX)/lib/liblinkbook.so.0 \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/linkbook.pc $(DESTDIR)$(PREFIX)/share/man/man1/linkbook.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/linkbook

@@ -13,4 +13,8 @@ typedef struct lb_migration {
 /* Device-store migrations, in order, ended by an entry with version 0. */
 extern const lb_migration lb_schema_device[];
 
+/* Server (linkbookd, SQLite backend) migrations, the same way; linked into
+ * linkbookd only. */
+extern const lb_migration lb_schema_server[];
+
 #endif

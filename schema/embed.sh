@@ -1,10 +1,13 @@
 #!/bin/sh
-# embed.sh - turn the numbered SQL migrations into a C array (lb_schema.h).
-# Usage: sh schema/embed.sh schema/device/001_x.sql ... > lb_schema_data.c
+# embed.sh - turn numbered SQL migrations into a C array of lb_migration
+# (lb_schema.h), named NAME.
+# Usage: sh schema/embed.sh NAME schema/DIR/001_x.sql ... > out.c
 set -eu
-echo '/* generated from the SQL files of schema/device by schema/embed.sh; do not edit */'
+name=$1
+shift
+echo "/* generated from numbered SQL migrations by schema/embed.sh; do not edit */"
 echo '#include "lb_schema.h"'
-echo 'const lb_migration lb_schema_device[] = {'
+echo "const lb_migration $name[] = {"
 for f in "$@"; do
     base=$(basename "$f" .sql)
     num=${base%%_*}
