@@ -1,0 +1,86 @@
+/* lb_sync.h - the device side of sync: enrolment facts, the device key
+ * pair, team keys, the outbox of changes not yet acknowledged, pull
+ * cursors, and sealing/opening envelopes with the team key.
+ *
+ * No network here (that is sync/lb_client): this module turns the store's
+ * change log into sealed envelopes (JSON, the shape of sync/lb_proto.h) and
+ * applies what a pull returned, in one transaction with the new cursors,
+ * so a crash can never advance a cursor past changes not applied.
+ *
+ * Secrets (device token, device secret key, team keys) are kept sealed
+ * under the store's data key, like records.
+ */
+#ifndef LB_SYNC_H
+#define LB_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "lb_store.h"
+
+#define LB_SYNC_PK_LEN 32      /* X25519 public key */
+#define LB_SYNC_TEAM_KEY_LEN 32
+
+/* What enrolment made this device: NULL strings while not enrolled. */
+typedef struct lb_sync_info {
+    char *url;        /* the server's base URL */
+    char *device;     /* device id the server gave */
+    char *team, *team_name, *user, *name, *role, *caseload, *epoch;
+    int64_t key;      /* newest team key id held (0: none yet) */
+    int insecure;     /* plain HTTP to a non-loopback host was allowed */
+} lb_sync_info;
+
+/* Read the enrolment facts (all NULL/0 when not enrolled); free with
+ * lb_sync_info_clear. */
+lb_err lb_sync_info_get(lb_store *s, lb_sync_info *out);
+void lb_sync_info_clear(lb_sync_info *i);
+
+/* The device's X25519 public key, making the key pair on first use (its
+ * secret half sealed in the store). */
+lb_err lb_sync_device_key(lb_store *s, unsigned char pk[LB_SYNC_PK_LEN]);
+
+/* Keep what POST /v1/enrol answered (resp) for server url: the token
+ * (sealed), ids, role, caseload.  The store's identity becomes the user's
+ * (author = name, role, caseload), and every person on the provisional
+ * caseload "local" is moved to the user's caseload by assignment changes. */
+lb_err lb_sync_enrolled(lb_store *s, const char *url, int insecure, const json_t *resp);
+
+/* The device token for the Authorization header (caller wipes and frees
+ * with lb_sync_token_free). */
+lb_err lb_sync_token(lb_store *s, char **token);
+void lb_sync_token_free(char *token);
+
+/* Team keys.  lb_sync_keys_add takes a GET /v1/keys answer and keeps every
+ * key it can open with the device secret key.  lb_sync_key_new makes the
+ * next team key (first supervisor, rotation after a revoke) and returns its
+ * id.  lb_sync_key_seal_for seals team key id to a device public key
+ * (crypto_box_seal) as base64 for POST /v1/keys. */
+lb_err lb_sync_keys_add(lb_store *s, const json_t *resp, int *added);
+lb_err lb_sync_key_new(lb_store *s, int64_t *key_id);
+lb_err lb_sync_key_seal_for(lb_store *s, int64_t key_id, const char *device_key_b64,
+                            char **sealed_b64);
+
+/* The outbox: up to max_count envelopes (and about max_bytes) of changes not
+ * yet acknowledged, oldest first, sealed with the newest team key, as a
+ * JSON array of lb_proto envelopes.  LB_ERR_LOCKED with a message when the
+ * device holds no team key yet.  *pending is the outbox size. */
+lb_err lb_sync_outbox(lb_store *s, size_t max_count, size_t max_bytes, json_t **envelopes,
+                      size_t *pending);
+
+/* Mark the changes of a push answer's "acks" as acknowledged. */
+lb_err lb_sync_acked(lb_store *s, const json_t *resp, size_t *count);
+
+/* Pull cursors as {caseload: seq}. */
+lb_err lb_sync_cursors(lb_store *s, json_t **cursors);
+
+/* Apply a pull answer in one transaction: open each envelope with its team
+ * key, apply its change (idempotent), mark it as already on the server,
+ * save the new cursors.  An envelope that fails authentication or does not
+ * parse is not applied; it is counted in *rejected and kept in the store's
+ * list of rejected envelopes (with why), and the rest still applies. */
+lb_err lb_sync_apply_pull(lb_store *s, const json_t *resp, size_t *applied, size_t *rejected);
+
+/* Number of changes waiting to be pushed. */
+lb_err lb_sync_pending(lb_store *s, size_t *count);
+
+#endif
