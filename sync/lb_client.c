@@ -29,7 +29,7 @@ struct lb_client {
     char *url;                  /* base URL without trailing '/' */
     struct curl_slist *hdrs;    /* content type, accept, token (wiped) */
     char *ca_file, *pin;
-    int tries;
+    int tries, insecure;
     long backoff_ms, connect_ms, timeout_ms;
     lb_client_stats stats;
     lb_buf answer;              /* the current answer's body */
@@ -87,6 +87,7 @@ void lb_client_clear(lb_client *c)
 const char *lb_client_errmsg(const lb_client *c) { return c->msg; }
 lb_err lb_client_store_err(const lb_client *c) { return c->store_err; }
 const char *lb_client_url(const lb_client *c) { return c->url; }
+int lb_client_insecure(const lb_client *c) { return c->insecure; }
 void lb_client_stats_get(const lb_client *c, lb_client_stats *out) { *out = c->stats; }
 
 /* 1 if host (as libcurl's URL parser gives it) is a loopback address. */
@@ -261,6 +262,7 @@ lb_client_rc lb_client_new(const lb_client_opts *o, lb_client **out, char *msg, 
     c->url = dup_opt(o->url, &bad);
     c->ca_file = dup_opt(o->ca_file, &bad);
     c->pin = dup_opt(o->pin, &bad);
+    c->insecure = o->insecure != 0;
     c->tries = o->tries > 0 ? o->tries : DEFAULT_TRIES;
     c->backoff_ms = o->backoff_ms < 0 ? 0 : pick(o->backoff_ms, DEFAULT_BACKOFF_MS);
     c->connect_ms = pick(o->connect_timeout_ms, DEFAULT_CONNECT_MS);

@@ -75,7 +75,8 @@ typedef struct lb_client_stats {
 
 typedef struct lb_client lb_client;
 
-/* A new client for opts->url (copied).  Checks the URL and the http://
+/* A new client for opts->url (copied).  opts->insecure is remembered
+ * for lb_client_enrol (lb_sync_enrolled keeps it).  Checks the URL and the http://
  * rule at once: LB_CLIENT_BAD_URL or LB_CLIENT_INSECURE with a message in
  * msg.  Free with lb_client_free (NULL is fine). */
 lb_client_rc lb_client_new(const lb_client_opts *opts, lb_client **out, char *msg,
@@ -109,6 +110,9 @@ void lb_client_stats_get(const lb_client *c, lb_client_stats *out);
 const char *lb_client_url(const lb_client *c);
 
 /* ---- operations (lb_client_sync.c) ---- */
+
+/* Read the store's device token (lb_sync_token) into the handle. */
+lb_client_rc lb_client_use_store_token(lb_client *c, lb_store *s);
 
 /* Enrol the store's device with a one-time code: make the device key,
  * POST /v1/enrol, keep the answer (lb_sync_enrolled).  *resp (may be

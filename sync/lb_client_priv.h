@@ -20,6 +20,9 @@ lb_client_rc lb_client_fail(lb_client *c, lb_client_rc rc, const char *fmt, ...)
 lb_client_rc lb_client_store_fail(lb_client *c, const lb_store *s, lb_err err,
                                   const char *what);
 
+/* 1 if the handle was made with opts.insecure. */
+int lb_client_insecure(const lb_client *c);
+
 /* Clear the message of an earlier failure. */
 void lb_client_clear(lb_client *c);
 

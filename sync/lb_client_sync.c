@@ -1,0 +1,502 @@
+/* lb_client_sync.c - what a device does over the network (lb_client.h):
+ * enrolment, one full sync, revoking a device and rotating the team key.
+ *
+ * The store side is core/lb_sync.h; the wire format is sync/lb_proto.h.
+ * A sync is ordered so that the common cases cost the fewest requests:
+ *   - a device that holds a team key pushes its outbox (none if empty),
+ *     then pulls until "more" is false: an idle sync is one pull;
+ *   - the team key is fetched (GET /v1/keys) only when the device holds
+ *     none, or a pull answer names a newer key than it holds (a rotation);
+ *     nothing is applied with keys missing, so no envelope is rejected for
+ *     want of a key and no cursor moves past it;
+ *   - a supervisor seals keys to devices only when a pull lists them as
+ *     "pending", makes key 1 only when the server's key id is 0, and puts
+ *     a key it holds but the server does not know (a rotation cut short)
+ *     back on the server.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "lb_proto.h"
+#include "lb_sync.h"
+#include "lb_client_priv.h"
+
+#define PUSH_MAX_COUNT 500
+#define PUSH_MAX_BYTES (1u << 20)
+
+lb_client_rc lb_client_use_store_token(lb_client *c, lb_store *s)
+{
+    char *tok = NULL;
+    lb_client_rc rc;
+    lb_err err = lb_sync_token(s, &tok);
+    if (err != LB_OK)
+        return lb_client_store_fail(c, s, err, "could not read the device token");
+    rc = lb_client_set_token(c, tok);
+    lb_sync_token_free(tok);
+    return rc;
+}
+
+/* ---- enrolment ---- */
+
+static lb_client_rc enrol_body(lb_client *c, lb_store *s, const char *code,
+                               const char *name, json_t **body)
+{
+    unsigned char pk[LB_SYNC_PK_LEN];
+    char *pk64;
+    lb_err err = lb_sync_device_key(s, pk);
+    if (err != LB_OK)
+        return lb_client_store_fail(c, s, err, "could not make the device key");
+    if (!(pk64 = lb_proto_b64(pk, sizeof pk)))
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    *body = json_pack("{s:s, s:s, s:s}", "code", code, "device_key", pk64,
+                      "device_name", name);
+    free(pk64);
+    return *body ? LB_CLIENT_OK : lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+}
+
+static lb_client_rc not_enrolled_yet(lb_client *c, lb_store *s)
+{
+    lb_sync_info info;
+    lb_client_rc rc = LB_CLIENT_OK;
+    lb_err err = lb_sync_info_get(s, &info);
+    if (err != LB_OK)
+        return lb_client_store_fail(c, s, err, "could not read the enrolment");
+    if (info.device) {
+        lb_client_store_fail(c, NULL, LB_ERR_EXISTS, "");
+        rc = lb_client_fail(c, LB_CLIENT_STORE, "this store is already enrolled as device "
+                            "%s in team %s", info.device,
+                            info.team_name ? info.team_name : "?");
+    }
+    lb_sync_info_clear(&info);
+    return rc;
+}
+
+lb_client_rc lb_client_enrol(lb_client *c, lb_store *s, const char *code,
+                             const char *device_name, json_t **resp_out)
+{
+    json_t *body = NULL, *resp = NULL;
+    lb_client_rc rc;
+    lb_err err;
+    if ((rc = not_enrolled_yet(c, s)) != LB_CLIENT_OK ||
+        (rc = enrol_body(c, s, code, device_name, &body)) != LB_CLIENT_OK ||
+        (rc = lb_client_set_token(c, NULL)) != LB_CLIENT_OK)
+        goto out;
+    rc = lb_client_post(c, "/v1/enrol", body, LB_CLIENT_ONCE, NULL, &resp);
+    if (rc != LB_CLIENT_OK)
+        goto out;
+    if (!json_is_string(json_object_get(resp, "device")) ||
+        !json_is_string(json_object_get(resp, "token"))) {
+        rc = lb_client_fail(c, LB_CLIENT_PROTOCOL, "the enrolment answer has no device "
+                            "id or token");
+        goto out;
+    }
+    err = lb_sync_enrolled(s, lb_client_url(c), lb_client_insecure(c), resp);
+    if (err != LB_OK) {
+        rc = lb_client_store_fail(c, s, err, "could not keep the enrolment");
+        goto out;
+    }
+    json_object_del(resp, "token"); /* the caller has no use for it */
+    if (resp_out)
+        *resp_out = json_incref(resp);
+out:
+    json_decref(body);
+    json_decref(resp);
+    return rc;
+}
+
+/* ---- key distribution ---- */
+
+/* Append {"device", "key", "sealed"} sealing key_id to device_key. */
+static lb_client_rc add_sealed(lb_client *c, lb_store *s, json_t *keys, const char *device,
+                               const char *device_key, int64_t key_id)
+{
+    char *sealed = NULL;
+    lb_err err = lb_sync_key_seal_for(s, key_id, device_key, &sealed);
+    if (err != LB_OK)
+        return lb_client_store_fail(c, s, err, "could not seal the team key");
+    json_t *k = json_pack("{s:s, s:I, s:s}", "device", device, "key", (json_int_t)key_id,
+                          "sealed", sealed);
+    free(sealed);
+    if (!k || json_array_append_new(keys, k) != 0)
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    return LB_CLIENT_OK;
+}
+
+/* POST /v1/keys {"keys": keys, "current": current}. */
+static lb_client_rc post_keys(lb_client *c, json_t *keys, int64_t current)
+{
+    json_t *resp = NULL;
+    json_t *body = json_pack("{s:O, s:I}", "keys", keys, "current", (json_int_t)current);
+    lb_client_rc rc;
+    if (!body)
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    rc = lb_client_post(c, "/v1/keys", body, 0, NULL, &resp);
+    json_decref(body);
+    json_decref(resp);
+    return rc;
+}
+
+/* A "revoked" value: true, a non-empty date or a non-zero time. */
+static int is_revoked(const json_t *v)
+{
+    if (json_is_true(v))
+        return 1;
+    if (json_is_string(v))
+        return json_string_value(v)[0] != '\0';
+    return json_is_integer(v) && json_integer_value(v) != 0;
+}
+
+lb_client_rc lb_client_key_distribute(lb_client *c, lb_store *s, int64_t key_id,
+                                      const json_t *devices)
+{
+    json_t *list = json_object_get(devices, "devices"), *d, *keys = json_array();
+    lb_client_rc rc = LB_CLIENT_OK;
+    size_t i;
+    if (!keys)
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    if (!json_is_array(list)) {
+        rc = lb_client_fail(c, LB_CLIENT_PROTOCOL, "the device list has no \"devices\"");
+        goto out;
+    }
+    json_array_foreach(list, i, d) {
+        const char *id = json_string_value(json_object_get(d, "device"));
+        const char *dk = json_string_value(json_object_get(d, "device_key"));
+        if (!id || !dk || is_revoked(json_object_get(d, "revoked")))
+            continue;
+        if ((rc = add_sealed(c, s, keys, id, dk, key_id)) != LB_CLIENT_OK)
+            goto out;
+    }
+    rc = post_keys(c, keys, key_id);
+out:
+    json_decref(keys);
+    return rc;
+}
+
+/* GET /v1/team/devices, then lb_client_key_distribute. */
+static lb_client_rc distribute_to_team(lb_client *c, lb_store *s, int64_t key_id)
+{
+    json_t *devices = NULL;
+    lb_client_rc rc = lb_client_get(c, "/v1/team/devices", NULL, &devices);
+    if (rc == LB_CLIENT_OK)
+        rc = lb_client_key_distribute(c, s, key_id, devices);
+    json_decref(devices);
+    return rc;
+}
+
+/* GET /v1/keys and keep every key this device can open. */
+static lb_client_rc fetch_keys(lb_client *c, lb_store *s)
+{
+    json_t *resp = NULL;
+    int added = 0;
+    lb_client_rc rc = lb_client_get(c, "/v1/keys", NULL, &resp);
+    if (rc == LB_CLIENT_OK) {
+        lb_err err = lb_sync_keys_add(s, resp, &added);
+        if (err != LB_OK)
+            rc = lb_client_store_fail(c, s, err, "could not keep the team keys");
+    }
+    json_decref(resp);
+    return rc;
+}
+
+lb_client_rc lb_client_revoke(lb_client *c, lb_store *s, const char *device,
+                              int64_t *new_key)
+{
+    json_t *body = json_pack("{s:s}", "device", device), *resp = NULL;
+    int64_t id = 0;
+    lb_client_rc rc;
+    lb_err err;
+    *new_key = 0;
+    if (!body)
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    if ((rc = lb_client_use_store_token(c, s)) != LB_CLIENT_OK ||
+        (rc = lb_client_post(c, "/v1/team/revoke", body, 0, NULL, &resp)) != LB_CLIENT_OK)
+        goto out;
+    /* Hold the newest key first, so that the new one comes after it. */
+    if ((rc = fetch_keys(c, s)) != LB_CLIENT_OK)
+        goto out;
+    if ((err = lb_sync_key_new(s, &id)) != LB_OK) {
+        rc = lb_client_store_fail(c, s, err, "could not make the new team key");
+        goto out;
+    }
+    *new_key = id;
+    rc = distribute_to_team(c, s, id);
+out:
+    json_decref(body);
+    json_decref(resp);
+    return rc;
+}
+
+/* ---- one sync ---- */
+
+typedef struct sync_run {
+    lb_client *c;
+    lb_store *s;
+    const char *device;     /* this device's id */
+    int supervisor;
+    int64_t held;           /* newest team key this device holds */
+    int keys_fetched;       /* GET /v1/keys done in this run */
+    int key_restored;       /* a key the server lacked was put back */
+    json_t *pending;        /* the last pull's "pending" devices */
+    int64_t server_key;     /* the last pull's "key" (-1: not said) */
+    lb_client_progress progress;
+    void *ctx;
+    lb_client_report *rep;
+} sync_run;
+
+static lb_client_rc refresh_held(sync_run *r)
+{
+    lb_sync_info info;
+    lb_err err = lb_sync_info_get(r->s, &info);
+    if (err != LB_OK)
+        return lb_client_store_fail(r->c, r->s, err, "could not read the team keys");
+    r->held = info.key;
+    lb_sync_info_clear(&info);
+    return LB_CLIENT_OK;
+}
+
+static lb_client_rc fetch_keys_once(sync_run *r)
+{
+    lb_client_rc rc;
+    if (r->keys_fetched)
+        return LB_CLIENT_OK;
+    r->keys_fetched = 1;
+    if ((rc = fetch_keys(r->c, r->s)) != LB_CLIENT_OK)
+        return rc;
+    return refresh_held(r);
+}
+
+/* POST one batch of envelopes; a 413 halves *count (and *bytes). */
+static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *bytes,
+                               size_t *acked)
+{
+    json_t *body = json_pack("{s:O}", "envelopes", env), *resp = NULL;
+    size_t n = json_array_size(env);
+    lb_client_rc rc;
+    lb_err err;
+    *acked = 0;
+    if (!body)
+        return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
+    rc = lb_client_post(r->c, "/v1/push", body, 0, NULL, &resp);
+    json_decref(body);
+    if (rc == LB_CLIENT_TOO_LARGE && n > 1) {
+        *count = n / 2;
+        *bytes = *bytes / 2 > 1024 ? *bytes / 2 : 1024;
+        return LB_CLIENT_OK; /* the next batch is smaller */
+    }
+    if (rc == LB_CLIENT_TOO_LARGE)
+        return lb_client_fail(r->c, rc, "one change is larger than the server accepts "
+                              "(%s)", lb_client_errmsg(r->c));
+    if (rc != LB_CLIENT_OK)
+        return rc;
+    if ((err = lb_sync_acked(r->s, resp, acked)) != LB_OK)
+        rc = lb_client_store_fail(r->c, r->s, err, "could not mark pushed changes");
+    r->rep->push_rejected += json_array_size(json_object_get(resp, "rejected"));
+    json_decref(resp);
+    return rc;
+}
+
+/* Push the outbox until it is empty or nothing more is accepted. */
+static lb_client_rc push_all(sync_run *r)
+{
+    size_t count = PUSH_MAX_COUNT, bytes = PUSH_MAX_BYTES, pending = 0, acked;
+    size_t halvings = 0;
+    for (;;) {
+        json_t *env = NULL;
+        lb_err err = lb_sync_outbox(r->s, count, bytes, &env, &pending);
+        if (err == LB_ERR_LOCKED)
+            return LB_CLIENT_OK; /* no team key: nothing can be sealed yet */
+        if (err != LB_OK)
+            return lb_client_store_fail(r->c, r->s, err, "could not read the outbox");
+        size_t n = json_array_size(env), before = count;
+        lb_client_rc rc = n ? push_batch(r, env, &count, &bytes, &acked) : LB_CLIENT_OK;
+        json_decref(env);
+        if (rc != LB_CLIENT_OK || n == 0)
+            return rc;
+        if (count < before) {
+            if (++halvings > 16)
+                return lb_client_fail(r->c, LB_CLIENT_TOO_LARGE, "the server refused "
+                                      "every batch size as too large");
+            continue;
+        }
+        r->rep->pushed += acked;
+        if (r->progress)
+            r->progress(r->ctx, "push", r->rep->pushed, r->rep->pushed + pending - acked);
+        if (acked == 0)
+            return LB_CLIENT_OK; /* all refused: the same batch would come again */
+    }
+}
+
+/* The supervisor's first key: key 1, sealed to every device of the team
+ * (itself included). */
+static lb_client_rc make_first_key(sync_run *r)
+{
+    int64_t id = 0;
+    lb_err err = lb_sync_key_new(r->s, &id);
+    lb_client_rc rc;
+    if (err != LB_OK)
+        return lb_client_store_fail(r->c, r->s, err, "could not make the team key");
+    r->held = id;
+    r->keys_fetched = 1;
+    r->rep->key_made = 1;
+    rc = distribute_to_team(r->c, r->s, id);
+    if (rc == LB_CLIENT_OK)
+        r->key_restored = 1;
+    return rc;
+}
+
+/* Before applying a pull answer: hold the key it names.  LB_CLIENT_NOKEY
+ * when this device cannot get it yet (nothing is applied then). */
+static lb_client_rc keys_for_answer(sync_run *r, const json_t *resp)
+{
+    const json_t *k = json_object_get(resp, "key");
+    lb_client_rc rc;
+    r->server_key = json_is_integer(k) ? (int64_t)json_integer_value(k) : -1;
+    if (r->server_key < 0)
+        return LB_CLIENT_OK;
+    if (r->server_key > r->held && (rc = fetch_keys_once(r)) != LB_CLIENT_OK)
+        return rc;
+    if (r->server_key == 0 && r->held == 0 && r->supervisor)
+        return make_first_key(r);
+    if (r->server_key > r->held)
+        return lb_client_fail(r->c, LB_CLIENT_NOKEY, "this device does not hold team key "
+                              "%lld yet (a supervisor's next sync approves it)",
+                              (long long)r->server_key);
+    if (r->supervisor && r->held > r->server_key && !r->key_restored) {
+        r->key_restored = 1; /* a rotation that did not reach the server */
+        return distribute_to_team(r->c, r->s, r->held);
+    }
+    return LB_CLIENT_OK;
+}
+
+/* Apply one pull answer; *more when the server has more. */
+static lb_client_rc apply_answer(sync_run *r, json_t *resp, int *more)
+{
+    size_t applied = 0, rejected = 0;
+    lb_client_rc rc = keys_for_answer(r, resp);
+    lb_err err;
+    *more = 0;
+    if (rc != LB_CLIENT_OK)
+        return rc;
+    if ((err = lb_sync_apply_pull(r->s, resp, &applied, &rejected)) != LB_OK)
+        return lb_client_store_fail(r->c, r->s, err, "could not apply what was pulled");
+    r->rep->pulled += applied;
+    r->rep->rejected += rejected;
+    json_decref(r->pending);
+    r->pending = json_incref(json_object_get(resp, "pending"));
+    *more = json_is_true(json_object_get(resp, "more")) &&
+            json_array_size(json_object_get(resp, "envelopes")) > 0;
+    if (r->progress && (*more || r->rep->pulled > 0))
+        r->progress(r->ctx, "pull", r->rep->pulled, 0);
+    return LB_CLIENT_OK;
+}
+
+static lb_client_rc pull_all(sync_run *r)
+{
+    int more = 1;
+    while (more) {
+        json_t *cursors = NULL, *body, *resp = NULL;
+        lb_err err = lb_sync_cursors(r->s, &cursors);
+        lb_client_rc rc;
+        if (err != LB_OK)
+            return lb_client_store_fail(r->c, r->s, err, "could not read the pull cursors");
+        body = json_pack("{s:o}", "cursors", cursors);
+        if (!body)
+            return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
+        rc = lb_client_post(r->c, "/v1/pull", body, 0, NULL, &resp);
+        json_decref(body);
+        if (rc == LB_CLIENT_OK)
+            rc = apply_answer(r, resp, &more);
+        json_decref(resp);
+        if (rc != LB_CLIENT_OK)
+            return rc;
+    }
+    return LB_CLIENT_OK;
+}
+
+/* Supervisor: seal every key held to the devices the pull said lack the
+ * current one, in one POST /v1/keys. */
+static lb_client_rc seal_pending(sync_run *r)
+{
+    json_t *keys, *d;
+    lb_client_rc rc = LB_CLIENT_OK;
+    size_t i, devices = 0;
+    if (!r->supervisor || r->held <= 0 || r->held != r->server_key ||
+        json_array_size(r->pending) == 0)
+        return LB_CLIENT_OK;
+    if (!(keys = json_array()))
+        return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
+    json_array_foreach(r->pending, i, d) {
+        const char *id = json_string_value(json_object_get(d, "device"));
+        const char *dk = json_string_value(json_object_get(d, "device_key"));
+        if (!id || !dk || strcmp(id, r->device) == 0)
+            continue;
+        for (int64_t k = 1; k <= r->held && rc == LB_CLIENT_OK; k++)
+            rc = add_sealed(r->c, r->s, keys, id, dk, k);
+        if (rc != LB_CLIENT_OK)
+            goto out;
+        devices++;
+    }
+    if (devices > 0 && (rc = post_keys(r->c, keys, r->held)) == LB_CLIENT_OK)
+        r->rep->keys_sealed += devices;
+out:
+    json_decref(keys);
+    return rc;
+}
+
+/* The steps of a sync, in order (see the top of this file). */
+static lb_client_rc sync_steps(sync_run *r)
+{
+    lb_client_rc rc;
+    int pushed_first = 0;
+    if (r->held == 0 && (rc = fetch_keys_once(r)) != LB_CLIENT_OK)
+        return rc;
+    if (r->held > 0) {
+        pushed_first = 1;
+        if ((rc = push_all(r)) != LB_CLIENT_OK)
+            return rc;
+    }
+    if ((rc = pull_all(r)) != LB_CLIENT_OK)
+        return rc;
+    if (!pushed_first && r->held > 0 && (rc = push_all(r)) != LB_CLIENT_OK)
+        return rc;
+    return seal_pending(r);
+}
+
+static lb_client_rc sync_start(sync_run *r, lb_sync_info *info)
+{
+    lb_err err = lb_sync_info_get(r->s, info);
+    if (err != LB_OK)
+        return lb_client_store_fail(r->c, r->s, err, "could not read the enrolment");
+    if (!info->device) {
+        lb_client_store_fail(r->c, NULL, LB_ERR_NOTFOUND, "");
+        return lb_client_fail(r->c, LB_CLIENT_STORE, "this store is not enrolled in a team");
+    }
+    r->device = info->device;
+    r->supervisor = info->role && strcmp(info->role, "supervisor") == 0;
+    r->held = info->key;
+    return lb_client_use_store_token(r->c, r->s);
+}
+
+lb_client_rc lb_client_sync(lb_client *c, lb_store *s, lb_client_progress progress,
+                            void *ctx, lb_client_report *rep)
+{
+    sync_run r = {.c = c, .s = s, .server_key = -1, .progress = progress, .ctx = ctx,
+                  .rep = rep};
+    lb_sync_info info;
+    lb_client_stats before, after;
+    lb_client_rc rc;
+    memset(rep, 0, sizeof *rep);
+    memset(&info, 0, sizeof info);
+    lb_client_stats_get(c, &before);
+    rc = sync_start(&r, &info);
+    if (rc == LB_CLIENT_OK)
+        rc = sync_steps(&r);
+    if (lb_sync_pending(s, &rep->pending) != LB_OK)
+        rep->pending = 0;
+    lb_client_stats_get(c, &after);
+    rep->net.requests = after.requests - before.requests;
+    rep->net.bytes_up = after.bytes_up - before.bytes_up;
+    rep->net.bytes_down = after.bytes_down - before.bytes_down;
+    json_decref(r.pending);
+    lb_sync_info_clear(&info);
+    return rc;
+}
