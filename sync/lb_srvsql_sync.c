@@ -1,0 +1,559 @@
+/* lb_srvsql_sync.c - push and pull for the SQLite backend of lb_srvstore.
+ *
+ * Filing: an envelope is stored once per team (by change id) and filed
+ * under every caseload its person is active on, each filing taking the next
+ * number of that caseload's head counter in the same transaction, so
+ * numbers become visible in their order.  An assignment fact updates the
+ * person's caseloads first; a person who becomes active on a caseload has
+ * their whole history filed under it.  An envelope for LB_NOBODY, or for a
+ * person on no caseload at all, is filed under the uploader's own caseload
+ * (so nothing pushed is ever unreachable).  An assignment that ends is
+ * still filed under the caseload it ends, so that caseload learns of it.
+ * Assignment facts of one (person, caseload) apply in the order they reach
+ * the server: devices order them by HLC, the server only routes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "lb_srvsql.h"
+
+#define NOBODY "00000000000000000000000000000000"
+#define ENVELOPE_JSON_OVERHEAD 256   /* keys, ids, from, size: an estimate */
+
+static const char SQL_ENV_GET[] =
+    "SELECT n, person, key_id, body, assign_caseload, assign_active FROM envelopes "
+    "WHERE team = ?1 AND id = ?2";
+static const char SQL_ENV_NEW[] =
+    "INSERT INTO envelopes (team, id, person, key_id, body, assign_caseload, assign_active, "
+    "device, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char SQL_ASSIGN_GET[] =
+    "SELECT active FROM assignments WHERE team = ?1 AND person = ?2 AND caseload = ?3";
+static const char SQL_ASSIGN_SET[] =
+    "INSERT OR REPLACE INTO assignments (team, person, caseload, active) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_ACTIVE_ON[] =
+    "SELECT caseload FROM assignments WHERE team = ?1 AND person = ?2 AND active = 1 "
+    "ORDER BY caseload";
+static const char SQL_HISTORY[] =
+    "SELECT n FROM envelopes WHERE team = ?1 AND person = ?2 ORDER BY n";
+static const char SQL_HEAD_MAKE[] =
+    "INSERT OR IGNORE INTO caseloads (team, caseload, head) VALUES (?1, ?2, 0)";
+static const char SQL_FILED_GET[] =
+    "SELECT seq FROM filed WHERE team = ?1 AND caseload = ?2 AND envelope = ?3";
+static const char SQL_HEAD_NEXT[] =
+    "UPDATE caseloads SET head = head + 1 WHERE team = ?1 AND caseload = ?2 RETURNING head";
+static const char SQL_FILE[] =
+    "INSERT INTO filed (team, caseload, seq, envelope) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_FILINGS[] =
+    "SELECT caseload, seq FROM filed WHERE envelope = ?1 ORDER BY caseload";
+
+/* The state of one push: connection, uploader, and a growable list used
+ * for the caseloads of one envelope. */
+typedef struct push_ctx {
+    lb_srvsql *s;
+    lb_srvsql_conn *c;
+    const lb_srv_who *who;
+    lb_srv_cursor *list;
+    size_t n, cap;
+} push_ctx;
+
+static lb_err list_add(push_ctx *p, const char *caseload, int64_t seq)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        lb_srv_cursor *l = realloc(p->list, cap * sizeof *l);
+        if (!l)
+            return LB_ERR_NOMEM;
+        p->list = l;
+        p->cap = cap;
+    }
+    memset(&p->list[p->n], 0, sizeof p->list[p->n]);
+    memcpy(p->list[p->n].caseload, caseload, strnlen(caseload, LB_PROTO_CASELOAD_MAX));
+    p->list[p->n++].seq = seq;
+    return LB_OK;
+}
+
+static lb_err fail(push_ctx *p, int rc, const char *what)
+{
+    return lb_srvsql_fail(p->s, p->c, rc ? rc : sqlite3_errcode(p->c->db), what);
+}
+
+/* An integer from a one-row query: *out, *found. */
+static lb_err step_int(push_ctx *p, sqlite3_stmt *st, int64_t *out, int *found, const char *what)
+{
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LB_OK : fail(p, rc, what);
+}
+
+/* File envelope n under caseload, once: the next number of its head. */
+static lb_err file_under(push_ctx *p, const char *caseload, int64_t n)
+{
+    const char *team = p->who->team;
+    sqlite3_stmt *st;
+    int64_t seq = 0;
+    int found = 0;
+    lb_err err;
+    if (!(st = lb_srvsql_stmt(p->c, SQL_FILED_GET)))
+        return fail(p, 0, "filing an envelope");
+    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+    sqlite3_bind_int64(st, 3, n);
+    if ((err = step_int(p, st, &seq, &found, "filing an envelope")) != LB_OK || found)
+        return err;
+    if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_MAKE)))
+        return fail(p, 0, "filing an envelope");
+    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+    if ((err = step_int(p, st, &seq, &found, "filing an envelope")) != LB_OK)
+        return err;
+    if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_NEXT)))
+        return fail(p, 0, "filing an envelope");
+    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+    if ((err = step_int(p, st, &seq, &found, "numbering an envelope")) != LB_OK)
+        return err;
+    if (!found || !(st = lb_srvsql_stmt(p->c, SQL_FILE)))
+        return fail(p, 0, "filing an envelope");
+    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_int64(st, 4, n);
+    return step_int(p, st, &seq, &found, "filing an envelope");
+}
+
+/* File the whole history of person under caseload. */
+static lb_err file_history(push_ctx *p, const char *person, const char *caseload)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_HISTORY);
+    int64_t *ns = NULL;
+    size_t n = 0, cap = 0, i;
+    lb_err err = LB_OK;
+    int rc = SQLITE_DONE;
+    if (!st)
+        return fail(p, 0, "reading a person's history");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            int64_t *m = realloc(ns, (cap = cap ? cap * 2 : 64) * sizeof *m);
+            if (!m) {
+                err = LB_ERR_NOMEM;
+                break;
+            }
+            ns = m;
+        }
+        ns[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (!err && rc != SQLITE_DONE)
+        err = fail(p, rc, "reading a person's history");
+    for (i = 0; i < n && !err; i++)
+        err = file_under(p, caseload, ns[i]);
+    free(ns);
+    return err;
+}
+
+/* Apply an assignment fact; a new active caseload gets the history. */
+static lb_err apply_assign(push_ctx *p, const lb_envelope *e)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ASSIGN_GET);
+    int64_t was = 0;
+    int found = 0;
+    lb_err err;
+    if (!st)
+        return fail(p, 0, "reading an assignment");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->person);
+    lb_srvsql_text(st, 3, e->assign_caseload);
+    if ((err = step_int(p, st, &was, &found, "reading an assignment")) != LB_OK)
+        return err;
+    if (!(st = lb_srvsql_stmt(p->c, SQL_ASSIGN_SET)))
+        return fail(p, 0, "keeping an assignment");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->person);
+    lb_srvsql_text(st, 3, e->assign_caseload);
+    sqlite3_bind_int(st, 4, e->assign_active ? 1 : 0);
+    if ((err = step_int(p, st, &was, &found, "keeping an assignment")) != LB_OK)
+        return err;
+    if (e->assign_active && !(found && was))
+        return file_history(p, e->person, e->assign_caseload);
+    return LB_OK;
+}
+
+/* The caseloads person is active on, into p->list. */
+static lb_err active_on(push_ctx *p, const char *person)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ACTIVE_ON);
+    lb_err err = LB_OK;
+    int rc = SQLITE_DONE;
+    p->n = 0;
+    if (!st)
+        return fail(p, 0, "reading assignments");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        err = list_add(p, (const char *)sqlite3_column_text(st, 0), 0);
+    sqlite3_reset(st);
+    return err ? err : rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading assignments");
+}
+
+/* Every filing of envelope n, into p->list. */
+static lb_err filings(push_ctx *p, int64_t n)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_FILINGS);
+    lb_err err = LB_OK;
+    int rc = SQLITE_DONE;
+    p->n = 0;
+    if (!st)
+        return fail(p, 0, "reading filings");
+    sqlite3_bind_int64(st, 1, n);
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        err = list_add(p, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    return err ? err : rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading filings");
+}
+
+/* Store a new envelope; its row number into *n. */
+static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_NEW);
+    int64_t dummy;
+    int found;
+    lb_err err;
+    if (!st)
+        return fail(p, 0, "storing an envelope");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->id);
+    lb_srvsql_text(st, 3, e->person);
+    sqlite3_bind_int64(st, 4, e->key);
+    sqlite3_bind_blob(st, 5, e->body, (int)e->body_len, SQLITE_STATIC);
+    lb_srvsql_text(st, 6, e->has_assign ? e->assign_caseload : NULL);
+    if (e->has_assign)
+        sqlite3_bind_int(st, 7, e->assign_active ? 1 : 0);
+    lb_srvsql_text(st, 8, p->who->device);
+    sqlite3_bind_int64(st, 9, lb_srvsql_now_ms());
+    err = step_int(p, st, &dummy, &found, "storing an envelope");
+    *n = sqlite3_last_insert_rowid(p->c->db);
+    return err;
+}
+
+/* File a freshly stored envelope under its caseloads. */
+static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
+{
+    size_t i;
+    lb_err err = LB_OK;
+    if (e->has_assign && (err = apply_assign(p, e)) != LB_OK)
+        return err;
+    if ((err = active_on(p, e->person)) != LB_OK)
+        return err;
+    if (e->has_assign && !e->assign_active)
+        err = list_add(p, e->assign_caseload, 0);
+    if (!err && (p->n == 0 || strcmp(e->person, NOBODY) == 0)) {
+        p->n = 0;
+        err = list_add(p, p->who->caseload, 0);
+    }
+    for (i = 0; i < p->n && !err; i++)
+        err = file_under(p, p->list[i].caseload, n);
+    return err;
+}
+
+/* Whether a stored envelope row (SQL_ENV_GET) is the same as e. */
+static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
+{
+    const char *person = (const char *)sqlite3_column_text(st, 1);
+    const char *caseload = (const char *)sqlite3_column_text(st, 4);
+    size_t len = (size_t)sqlite3_column_bytes(st, 3);
+    if (!person || strcmp(person, e->person) != 0 || sqlite3_column_int64(st, 2) != e->key)
+        return 0;
+    if (len != e->body_len || memcmp(sqlite3_column_blob(st, 3), e->body, len) != 0)
+        return 0;
+    if (!e->has_assign)
+        return caseload == NULL;
+    return caseload && strcmp(caseload, e->assign_caseload) == 0 &&
+           sqlite3_column_int(st, 5) == (e->assign_active ? 1 : 0);
+}
+
+/* Store and file one envelope, or find it stored: *n its row; *clash when
+ * its id is taken by a different envelope. */
+static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_GET);
+    lb_err err;
+    int rc;
+    *clash = 0;
+    if (!st)
+        return fail(p, 0, "reading an envelope");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+        *clash = !same_envelope(st, e);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return LB_OK;
+    if (rc != SQLITE_DONE)
+        return fail(p, rc, "reading an envelope");
+    if ((err = insert_envelope(p, e, n)) != LB_OK)
+        return err;
+    return file_new(p, e, *n);
+}
+
+/* Whether person was active on caseload before this batch. */
+static lb_err was_on(push_ctx *p, const char *person, const char *caseload, int *on)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ASSIGN_GET);
+    int64_t active = 0;
+    int found = 0;
+    lb_err err;
+    if (!st)
+        return fail(p, 0, "reading an assignment");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
+    lb_srvsql_text(st, 3, caseload);
+    err = step_int(p, st, &active, &found, "reading an assignment");
+    *on = found && active;
+    return err;
+}
+
+static int assigns_to(const lb_envelope *e, const char *limit)
+{
+    return e->has_assign && e->assign_active && strcmp(e->assign_caseload, limit) == 0;
+}
+
+/* Which envelopes a limited uploader may push, against the state before
+ * the batch and the batch's own assignments to its caseload. */
+static lb_err allowed_set(push_ctx *p, const char *limit, const lb_envelope *envs, size_t n,
+                          unsigned char *ok)
+{
+    size_t i, j;
+    lb_err err = LB_OK;
+    int on = 0;
+    for (i = 0; i < n && !err; i++) {
+        ok[i] = strcmp(envs[i].person, NOBODY) == 0 || assigns_to(&envs[i], limit) ||
+                (envs[i].has_assign && strcmp(envs[i].assign_caseload, limit) == 0);
+        for (j = 0; j < n && !ok[i]; j++)
+            ok[i] = assigns_to(&envs[j], limit) && strcmp(envs[j].person, envs[i].person) == 0;
+        if (!ok[i] && (err = was_on(p, envs[i].person, limit, &on)) == LB_OK)
+            ok[i] = (unsigned char)on;
+    }
+    return err;
+}
+
+/* Report one envelope to the sink after storing it. */
+static lb_err push_report(push_ctx *p, const lb_envelope *e, const lb_srv_push_sink *sink)
+{
+    int64_t n = 0;
+    int clash = 0, rc;
+    lb_err err = push_one(p, e, &n, &clash);
+    if (err)
+        return err;
+    if (clash)
+        rc = sink->reject(sink->ctx, e->id, "this change id is already used by a different "
+                          "envelope (make a new change id)");
+    else if ((err = filings(p, n)) != LB_OK)
+        return err;
+    else
+        rc = sink->ack(sink->ctx, e->id, p->list, p->n);
+    return rc ? LB_ERR_NOMEM : LB_OK;
+}
+
+lb_err lb_srvsql_push(lb_srvstore *base, const lb_srv_who *who, const char *limit,
+                      const lb_envelope *envs, size_t n, const lb_srv_push_sink *sink)
+{
+    push_ctx p;
+    unsigned char *ok = calloc(n ? n : 1, 1);
+    size_t i;
+    lb_err err;
+    if (!ok)
+        return LB_ERR_NOMEM;
+    memset(&p, 0, sizeof p);
+    p.s = (lb_srvsql *)base;
+    p.who = who;
+    p.c = lb_srvsql_get(p.s);
+    err = lb_srvsql_exec(p.s, p.c, "BEGIN IMMEDIATE", "storing a push");
+    if (!err && limit)
+        err = allowed_set(&p, limit, envs, n, ok);
+    for (i = 0; i < n && !err; i++) {
+        if (limit && !ok[i])
+            err = sink->reject(sink->ctx, envs[i].id, "this person is not on your caseload")
+                  ? LB_ERR_NOMEM : LB_OK;
+        else
+            err = push_report(&p, &envs[i], sink);
+    }
+    if (!err)
+        err = lb_srvsql_exec(p.s, p.c, "COMMIT", "storing a push");
+    lb_srvsql_put(p.s, p.c);
+    free(p.list);
+    free(ok);
+    return err;
+}
+
+/* ---- following and pulling ----------------------------------------------- */
+
+static const char SQL_FOLLOWED[] =
+    "SELECT caseload FROM caseloads WHERE team = ?1 UNION SELECT id FROM users "
+    "WHERE team = ?1 ORDER BY 1";
+static const char SQL_ELSEWHERE[] =
+    "SELECT 1 FROM caseloads WHERE caseload = ?2 AND team <> ?1 UNION ALL "
+    "SELECT 1 FROM users WHERE id = ?2 AND team <> ?1 LIMIT 1";
+
+lb_err lb_srvsql_followed(lb_srvstore *base, const lb_srv_who *who, lb_srv_caseload_fn fn,
+                          void *ctx)
+{
+    lb_srvsql *s = (lb_srvsql *)base;
+    lb_srvsql_conn *c;
+    sqlite3_stmt *st;
+    lb_err err = LB_OK;
+    int rc = SQLITE_DONE;
+    if (!who->supervisor)
+        return fn(ctx, who->caseload) ? LB_ERR_NOMEM : LB_OK;
+    c = lb_srvsql_get(s);
+    if ((st = lb_srvsql_stmt(c, SQL_FOLLOWED)) != NULL)
+        lb_srvsql_text(st, 1, who->team);
+    while (st && !err && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        err = fn(ctx, (const char *)sqlite3_column_text(st, 0)) ? LB_ERR_NOMEM : LB_OK;
+    if (!err && (!st || rc != SQLITE_DONE))
+        err = lb_srvsql_fail(s, c, st ? rc : sqlite3_errcode(c->db), "listing caseloads");
+    lb_srvsql_put(s, c);
+    return err;
+}
+
+lb_err lb_srvsql_caseload_elsewhere(lb_srvstore *base, const char *team, const char *caseload,
+                                    int *yes)
+{
+    lb_srvsql *s = (lb_srvsql *)base;
+    lb_srvsql_conn *c = lb_srvsql_get(s);
+    sqlite3_stmt *st = lb_srvsql_stmt(c, SQL_ELSEWHERE);
+    lb_err err = LB_OK;
+    int rc = st ? SQLITE_OK : sqlite3_errcode(c->db);
+    if (st) {
+        lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        *yes = rc == SQLITE_ROW;
+    else
+        err = lb_srvsql_fail(s, c, rc, "looking up a caseload");
+    lb_srvsql_put(s, c);
+    return err;
+}
+
+/* The envelopes already in one response, by row number: open addressing. */
+typedef struct seen_set {
+    int64_t *slot;    /* 0 = empty (row numbers start at 1) */
+    size_t mask;
+} seen_set;
+
+static int seen_init(seen_set *set, size_t count)
+{
+    size_t cap = 64;
+    while (cap < count * 2 && cap < ((size_t)1 << 24))
+        cap *= 2;
+    set->slot = calloc(cap, sizeof *set->slot);
+    set->mask = cap - 1;
+    return set->slot ? 0 : -1;
+}
+
+/* 1 if n was there already; else adds it. */
+static int seen_add(seen_set *set, int64_t n)
+{
+    size_t i = (size_t)((uint64_t)n * 0x9E3779B97F4A7C15u) & set->mask;
+    while (set->slot[i]) {
+        if (set->slot[i] == n)
+            return 1;
+        i = (i + 1) & set->mask;
+    }
+    set->slot[i] = n;
+    return 0;
+}
+
+static const char SQL_PULL[] =
+    "SELECT f.seq, e.n, e.id, e.person, e.key_id, e.body, e.assign_caseload, "
+    "e.assign_active, e.device FROM filed f JOIN envelopes e ON e.n = f.envelope "
+    "WHERE f.team = ?1 AND f.caseload = ?2 AND f.seq > ?3 ORDER BY f.seq";
+
+typedef struct pull_ctx {
+    size_t bytes, count, max_bytes, max_count;
+    seen_set seen;
+    lb_srv_envelope_fn fn;
+    void *ctx;
+    int more;
+} pull_ctx;
+
+/* A view of the current row as an envelope (pointers into the row). */
+static void row_envelope(sqlite3_stmt *st, lb_envelope *e)
+{
+    const char *c = (const char *)sqlite3_column_text(st, 6);
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", (const char *)sqlite3_column_text(st, 2));
+    snprintf(e->person, sizeof e->person, "%s", (const char *)sqlite3_column_text(st, 3));
+    e->key = sqlite3_column_int64(st, 4);
+    e->body = (unsigned char *)sqlite3_column_blob(st, 5);
+    e->body_len = (size_t)sqlite3_column_bytes(st, 5);
+    if (c) {
+        e->has_assign = 1;
+        snprintf(e->assign_caseload, sizeof e->assign_caseload, "%s", c);
+        e->assign_active = sqlite3_column_int(st, 7);
+    }
+    snprintf(e->from, sizeof e->from, "%s", (const char *)sqlite3_column_text(st, 8));
+}
+
+/* Read one caseload after its cursor; returns an sqlite code, or -1 when
+ * the callback failed. */
+static int pull_caseload(pull_ctx *q, sqlite3_stmt *st, lb_srv_cursor *cur)
+{
+    lb_envelope e;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t cost = (size_t)sqlite3_column_bytes(st, 5) / 3 * 4 + 4 + ENVELOPE_JSON_OVERHEAD;
+        if (seen_add(&q->seen, sqlite3_column_int64(st, 1))) {
+            cur->seq = sqlite3_column_int64(st, 0);
+            continue;
+        }
+        if (q->count >= q->max_count || (q->count > 0 && q->bytes + cost > q->max_bytes)) {
+            q->more = 1;
+            return SQLITE_DONE;
+        }
+        row_envelope(st, &e);
+        if (q->fn(q->ctx, &e) != 0)
+            return -1;
+        cur->seq = sqlite3_column_int64(st, 0);
+        q->count++;
+        q->bytes += cost;
+    }
+    return rc;
+}
+
+lb_err lb_srvsql_pull(lb_srvstore *base, const char *team, lb_srv_cursor *cursors, size_t n,
+                      size_t max_bytes, size_t max_count, lb_srv_envelope_fn fn, void *ctx,
+                      int *more)
+{
+    lb_srvsql *s = (lb_srvsql *)base;
+    lb_srvsql_conn *c;
+    pull_ctx q;
+    sqlite3_stmt *st;
+    size_t i;
+    lb_err err;
+    int rc = SQLITE_DONE;
+    memset(&q, 0, sizeof q);
+    q.max_bytes = max_bytes, q.max_count = max_count, q.fn = fn, q.ctx = ctx;
+    if (seen_init(&q.seen, max_count) != 0)
+        return LB_ERR_NOMEM;
+    c = lb_srvsql_get(s);
+    /* One read transaction: every caseload from the same snapshot. */
+    err = lb_srvsql_exec(s, c, "BEGIN", "reading envelopes");
+    for (i = 0; i < n && !err && !q.more && rc == SQLITE_DONE; i++) {
+        if (!(st = lb_srvsql_stmt(c, SQL_PULL))) {
+            err = lb_srvsql_fail(s, c, sqlite3_errcode(c->db), "reading envelopes");
+            break;
+        }
+        lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, cursors[i].caseload);
+        sqlite3_bind_int64(st, 3, cursors[i].seq);
+        rc = pull_caseload(&q, st, &cursors[i]);
+        sqlite3_reset(st);
+    }
+    if (!err && rc == -1)
+        err = LB_ERR_NOMEM;
+    else if (!err && rc != SQLITE_DONE)
+        err = lb_srvsql_fail(s, c, rc, "reading envelopes");
+    lb_srvsql_rollback(c);
+    lb_srvsql_put(s, c);
+    free(q.seen.slot);
+    if (!err)
+        *more = q.more;
+    return err;
+}
