@@ -486,6 +486,27 @@ static lb_err identity_load(lb_store *s)
     return err;
 }
 
+lb_err lb_store_set_identity(lb_store *s, const lb_identity *who)
+{
+    char *a = s->author, *r = s->role, *c = s->caseload;
+    int own;
+    lb_err err = lb_store_write_begin(s, &own);
+    if (err)
+        return err;
+    s->author = s->role = s->caseload = NULL;
+    err = identity_set(s, who->author, who->role, who->caseload);
+    if (!err)
+        err = identity_save(s);
+    err = lb_store_write_end(s, own, err);
+    if (err) {
+        free(s->author); free(s->role); free(s->caseload);
+        s->author = a; s->role = r; s->caseload = c;
+        return err;
+    }
+    free(a); free(r); free(c);
+    return LB_OK;
+}
+
 /* Wrap s->keys under a key derived from pass with p, and save both. */
 static lb_err keys_save(lb_store *s, const lb_kdf_params *p, const char *pass, size_t passlen)
 {

@@ -54,4 +54,10 @@ lb_err lb_store_write_end(lb_store *s, int own, lb_err err);
 /* LB_ERR_LOCKED with a message unless the store is unlocked. */
 lb_err lb_store_need_keys(lb_store *s);
 
+/* Replace who records in this store (every field required) and save it
+ * sealed, in the caller's transaction or one of its own.  On failure the
+ * identity in memory is unchanged; a caller whose own transaction rolls back
+ * afterwards sets the old identity again. */
+lb_err lb_store_set_identity(lb_store *s, const lb_identity *who);
+
 #endif
