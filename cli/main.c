@@ -14,6 +14,10 @@
 
 #define H_PERSON "PERSON is an id (any unique prefix) or an NHS number.\n"
 #define H_DATE "Dates are YYYY-MM-DD; an omitted date means today.\n"
+#define H_REMOTE \
+    "  --insecure        allow plain http to a host that is not loopback\n" \
+    "  --ca-file F       verify the server with this PEM bundle ($LINKBOOK_CA_FILE)\n" \
+    "  --pin KEY         pinned server key, sha256//BASE64 ($LINKBOOK_PINNED_KEY)\n"
 
 static const cli_cmd commands[] = {
     {"init", NULL, "init", cmd_init, "[--name NAME] [--role ROLE] [--caseload C]",
@@ -100,6 +104,39 @@ static const cli_cmd commands[] = {
      "who viewed, exported or changed what",
      "  --person P        only events about one person\n"
      "  --json            print one JSON document\n"},
+    {"enrol", NULL, "enrol", cmd_enrol,
+     "URL CODE [--name DEVICE-NAME] [--insecure] [--ca-file F] [--pin KEY]",
+     "join a team with a one-time enrolment code; prints the device id",
+     "Makes this device's key pair, enrols it with the server at URL (CODE comes\n"
+     "from 'linkbookd admin team-create' or a supervisor's 'team invite'), then\n"
+     "syncs once.  People already in the store move to the worker's caseload.\n"
+     H_REMOTE
+     "  --name NAME       what the team sees this device as (default: host name)\n"},
+    {"sync", NULL, "sync", cmd_sync, "[--insecure] [--ca-file F] [--pin KEY] [--json]",
+     "push and pull now; prints what moved",
+     "Pushes every change not yet on the server, pulls what the team recorded,\n"
+     "and on a supervisor's device seals the team key to newly enrolled devices.\n"
+     "What moved is told on stderr; stdout gets one summary line:\n"
+     "  pushed N, pulled N, rejected N (N requests, N bytes up, N down)\n"
+     "  --json            print the counts as one JSON document instead\n"
+     H_REMOTE
+     "Exit 5 when the server cannot be reached, or this device still waits for\n"
+     "its team key: the work is kept and the next sync moves it.  Exit 3 when\n"
+     "the server refuses this device (it was revoked).\n"},
+    {"team", "invite", "team invite", cmd_team_invite, "--role ROLE --name NAME",
+     "supervisor: an enrolment code for a new worker",
+     "  --role ROLE       link-worker, health-coach, occupational-therapist,\n"
+     "                    care-coordinator or supervisor\n"
+     "  --name NAME       the worker's name\n"
+     "Prints the one-time code alone as the last line of stdout.\n"},
+    {"team", "devices", "team devices", cmd_team_devices, "[--json]",
+     "supervisor: the team's devices",
+     "  --json            print the server's list as one JSON document\n"},
+    {"team", "revoke", "team revoke", cmd_team_revoke, "DEVICE",
+     "supervisor: refuse a device and rotate the team key",
+     "DEVICE is a device id (any unique prefix; see 'team devices').  The server\n"
+     "refuses its token at once; a new team key is sealed to every other device,\n"
+     "so changes made from now on are unreadable with what the revoked one holds.\n"},
     {"check", NULL, "check", cmd_check, "",
      "verify the store's integrity and every ciphertext",
      "Checks the database and decrypts and authenticates every change and record.\n"},
@@ -125,8 +162,9 @@ static void help_overview(FILE *out)
           "  LINKBOOK_STORE       the store directory (default\n"
           "                       $XDG_DATA_HOME/linkbook or ~/.local/share/linkbook)\n"
           "  LINKBOOK_PASSPHRASE  the passphrase, for scripts (asked on a terminal)\n\n"
-          "Exit codes: 0 done, 1 failure, 2 invalid usage or input, 3 wrong passphrase,\n"
-          "4 no such record or store.\n", out);
+          "Exit codes: 0 done, 1 failure, 2 invalid usage or input, 3 wrong passphrase\n"
+          "or credentials refused, 4 no such record or store, 5 offline (the work is\n"
+          "kept and will sync later).\n", out);
 }
 
 static int has_subs(const char *group)

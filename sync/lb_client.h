@@ -150,10 +150,12 @@ lb_client_rc lb_client_sync(lb_client *c, lb_store *s, lb_client_progress progre
 
 /* Supervisor: revoke device (a full id), then rotate the team key: make
  * the next key, seal it to every device of the team that is not revoked,
- * POST it as current.  *new_key receives its id (0 if the revoke went
- * through but no key was made). */
+ * POST it as current.  *revoked is set once the server took the revoke
+ * (a later failure is in the rotation); *new_key receives the new key's
+ * id (0 if none was made).  A key made but not accepted by the server is
+ * sent again by the supervisor's next lb_client_sync. */
 lb_client_rc lb_client_revoke(lb_client *c, lb_store *s, const char *device,
-                              int64_t *new_key);
+                              int *revoked, int64_t *new_key);
 
 /* Seal team key key_id to every device in a GET /v1/team/devices answer
  * that is not revoked, and POST them with current = key_id. */

@@ -198,18 +198,20 @@ static lb_client_rc fetch_keys(lb_client *c, lb_store *s)
 }
 
 lb_client_rc lb_client_revoke(lb_client *c, lb_store *s, const char *device,
-                              int64_t *new_key)
+                              int *revoked, int64_t *new_key)
 {
     json_t *body = json_pack("{s:s}", "device", device), *resp = NULL;
     int64_t id = 0;
     lb_client_rc rc;
     lb_err err;
     *new_key = 0;
+    *revoked = 0;
     if (!body)
         return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
     if ((rc = lb_client_use_store_token(c, s)) != LB_CLIENT_OK ||
         (rc = lb_client_post(c, "/v1/team/revoke", body, 0, NULL, &resp)) != LB_CLIENT_OK)
         goto out;
+    *revoked = 1;
     /* Hold the newest key first, so that the new one comes after it. */
     if ((rc = fetch_keys(c, s)) != LB_CLIENT_OK)
         goto out;
