@@ -1,0 +1,540 @@
+/* test_sync.c - the device side of sync without a network: two stores, a
+ * team key shared through a fake GET /v1/keys answer, the outbox of one
+ * applied as a fake pull answer on the other; tampering, missing keys,
+ * cursors, acknowledgements, enrolment, secrets at rest, server epochs. */
+#include <sodium.h>
+#include "lb_test.h"
+#include "lb_sync.h"
+
+typedef struct pair {
+    char *dir;
+    lb_store *a, *b;
+} pair;
+
+static lb_store *store_in(const char *dir, const char *name)
+{
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/%s", dir, name);
+    return lb_test_store(sub);
+}
+
+static void pair_open(pair *p)
+{
+    p->dir = lb_test_tmpdir();
+    p->a = store_in(p->dir, "a");
+    p->b = store_in(p->dir, "b");
+}
+
+static void pair_close(pair *p)
+{
+    lb_store_close(p->a);
+    lb_store_close(p->b);
+    lb_test_rmdir(p->dir);
+    free(p->dir);
+}
+
+/* Seal team key id of from to to's device key and give it to to, as a
+ * supervisor and GET /v1/keys would. */
+static void share_key(lb_store *from, lb_store *to, int64_t id)
+{
+    unsigned char pk[LB_SYNC_PK_LEN];
+    char pk64[sodium_base64_ENCODED_LEN(LB_SYNC_PK_LEN, sodium_base64_VARIANT_ORIGINAL)];
+    char *sealed = NULL;
+    json_t *resp;
+    int added = -1;
+    lb_test_ok(to, lb_sync_device_key(to, pk));
+    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    lb_test_ok(from, lb_sync_key_seal_for(from, id, pk64, &sealed));
+    resp = json_pack("{s:[{s:I, s:s}]}", "keys", "key", (json_int_t)id, "sealed", sealed);
+    assert_non_null(resp);
+    lb_test_ok(to, lb_sync_keys_add(to, resp, &added));
+    assert_int_equal(added, 1);
+    lb_test_ok(to, lb_sync_keys_add(to, resp, &added));   /* again: nothing new */
+    assert_int_equal(added, 0);
+    json_decref(resp);
+    free(sealed);
+}
+
+/* A person, a contact with a note, a goal. */
+static void record_some(lb_store *s, const char *given, char person[LB_ID_HEX + 1])
+{
+    lb_contact_fields cf = {"home", "45", "psychosocial", "Talked about the lunch club",
+                            NULL, NULL, NULL};
+    lb_test_person(s, given, "Okafor", person);
+    lb_test_ok(s, lb_contact_add(s, person, &cf, NULL));
+    lb_test_ok(s, lb_goal_add(s, person, "Join the walking group", NULL, NULL, NULL));
+}
+
+static json_t *outbox(lb_store *s, size_t *pending)
+{
+    json_t *envs = NULL;
+    lb_test_ok(s, lb_sync_outbox(s, 1000, 8u << 20, &envs, pending));
+    return envs;
+}
+
+/* A pull answer: envelopes (a reference is taken) and cursors. */
+static json_t *answer(json_t *envs, json_t *cursors)
+{
+    json_t *r = json_pack("{s:O, s:o, s:b}", "envelopes", envs, "cursors", cursors, "more", 0);
+    assert_non_null(r);
+    return r;
+}
+
+static void apply(lb_store *s, json_t *resp, size_t want_applied, size_t want_rejected)
+{
+    size_t applied = 99, rejected = 99;
+    lb_test_ok(s, lb_sync_apply_pull(s, resp, &applied, &rejected));
+    assert_int_equal(applied, want_applied);
+    assert_int_equal(rejected, want_rejected);
+}
+
+static void assert_same_records(lb_store *a, lb_store *b)
+{
+    char *x = lb_test_dump(a), *y = lb_test_dump(b);
+    assert_string_equal(x, y);
+    assert_true(strlen(x) > 200);
+    free(x);
+    free(y);
+}
+
+static json_t *acks_of(json_t *envs)
+{
+    json_t *acks = json_array(), *e;
+    size_t i;
+    json_array_foreach(envs, i, e)
+        json_array_append_new(acks, json_pack("{s:O, s:{s:I}}", "id", json_object_get(e, "id"),
+                                              "seq", "c1", (json_int_t)i + 1));
+    return json_pack("{s:o, s:[]}", "acks", acks, "rejected");
+}
+
+static long sql_count(lb_store *s, const char *sql)
+{
+    return lb_test_sql_int(lb_store_dir(s), sql);
+}
+
+static void test_sync_outbox_reaches_the_other_device(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1], *text;
+    json_t *envs, *resp, *cursors = NULL, *acks;
+    size_t pending = 0, n, count = 0;
+    int64_t key = 0;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    assert_int_equal(key, 1);
+    share_key(p.a, p.b, 1);
+    record_some(p.a, "Margaret", person);
+    envs = outbox(p.a, &pending);
+    n = json_array_size(envs);
+    assert_true(n >= 5);
+    assert_int_equal(pending, n);
+    text = json_dumps(envs, JSON_COMPACT);
+    assert_null(strstr(text, "Margaret"));     /* sealed, not in clear */
+    assert_null(strstr(text, "lunch club"));
+    free(text);
+    resp = answer(envs, json_pack("{s:I}", "c1", (json_int_t)n));
+    apply(p.b, resp, n, 0);
+    assert_same_records(p.a, p.b);
+    apply(p.b, resp, 0, 0);                   /* the same answer again: nothing */
+    assert_same_records(p.a, p.b);
+    lb_test_ok(p.b, lb_sync_pending(p.b, &count));
+    assert_int_equal(count, 0);                /* pulled changes are on the server */
+    lb_test_ok(p.b, lb_sync_cursors(p.b, &cursors));
+    assert_int_equal(json_integer_value(json_object_get(cursors, "c1")), (json_int_t)n);
+    json_decref(cursors);
+    acks = acks_of(envs);
+    lb_test_ok(p.a, lb_sync_acked(p.a, acks, &count));
+    assert_int_equal(count, n);
+    lb_test_ok(p.a, lb_sync_acked(p.a, acks, &count));
+    assert_int_equal(count, 0);
+    json_decref(envs);
+    envs = outbox(p.a, &pending);
+    assert_int_equal(json_array_size(envs), 0);
+    assert_int_equal(pending, 0);
+    json_decref(envs);
+    json_decref(acks);
+    json_decref(resp);
+    pair_close(&p);
+}
+
+/* The outbox keeps to its count and byte bounds, oldest first. */
+static void test_sync_outbox_is_bounded(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1];
+    json_t *all, *some = NULL;
+    size_t pending = 0;
+    int64_t key = 0;
+    (void)state;
+    pair_open(&p);
+    assert_int_equal(lb_sync_outbox(p.a, 10, 1000, &some, &pending), LB_ERR_LOCKED);
+    assert_null(some);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    record_some(p.a, "Bounded", person);
+    all = outbox(p.a, &pending);
+    lb_test_ok(p.a, lb_sync_outbox(p.a, 2, 8u << 20, &some, &pending));
+    assert_int_equal(json_array_size(some), 2);
+    assert_int_equal(pending, json_array_size(all));
+    assert_true(json_equal(json_object_get(json_array_get(some, 1), "id"),
+                           json_object_get(json_array_get(all, 1), "id")));
+    json_decref(some);
+    lb_test_ok(p.a, lb_sync_outbox(p.a, 100, 1, &some, &pending));
+    assert_int_equal(json_array_size(some), 1);  /* at least one, however small the cap */
+    json_decref(some);
+    json_decref(all);
+    pair_close(&p);
+}
+
+static void flip_body(json_t *env)
+{
+    char *body = strdup(json_string_value(json_object_get(env, "body")));
+    assert_non_null(body);
+    body[30] = body[30] == 'A' ? 'B' : 'A';
+    json_object_set_new(env, "body", json_string(body));
+    free(body);
+}
+
+/* Tampered envelopes are rejected and noted; the others still apply. */
+static void test_sync_tampered_envelopes_are_rejected(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1], other[LB_ID_HEX + 1];
+    json_t *envs, *bad, *resp, *e, *assign = NULL;
+    size_t pending = 0, n, i;
+    int64_t key = 0;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    assert_int_equal(key, 2);
+    share_key(p.a, p.b, 1);
+    share_key(p.a, p.b, 2);
+    record_some(p.a, "Tamsin", person);
+    envs = outbox(p.a, &pending);
+    n = json_array_size(envs);
+    bad = json_deep_copy(envs);
+    json_array_foreach(bad, i, e)
+        if (!assign && json_object_get(e, "assign"))
+            assign = json_object_get(e, "assign");
+    assert_non_null(assign);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(bad, 0), "key")), 2);
+    json_object_set_new(assign, "active", json_false());           /* routing facts */
+    flip_body(json_array_get(bad, 2));                               /* ciphertext */
+    lb_id_new(other);
+    json_object_set_new(json_array_get(bad, 3), "person", json_string(other));
+    json_object_set_new(json_array_get(bad, 4), "key", json_integer(1)); /* another key */
+    json_array_append_new(bad, json_pack("{s:s}", "id", "not an envelope"));
+    resp = answer(bad, json_pack("{s:I}", "c1", (json_int_t)n));
+    apply(p.b, resp, n - 4, 5);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected"), 5);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason LIKE "
+                                    "'failed authentication%'"), 4);
+    json_decref(resp);
+    resp = answer(envs, json_pack("{s:I}", "c1", (json_int_t)n));
+    apply(p.b, resp, 4, 0);                   /* the genuine ones still apply */
+    assert_same_records(p.a, p.b);
+    lb_test_ok(p.b, lb_store_check(p.b));
+    json_decref(resp);
+    json_decref(bad);
+    json_decref(envs);
+    pair_close(&p);
+}
+
+static json_t *cursors_of(lb_store *s)
+{
+    json_t *c = NULL;
+    lb_test_ok(s, lb_sync_cursors(s, &c));
+    return c;
+}
+
+/* Say where each envelope sits in caseload c1, from first on. */
+static void number(json_t *envs, json_int_t first)
+{
+    json_t *e;
+    size_t i;
+    json_array_foreach(envs, i, e)
+        json_object_set_new(e, "seq", json_pack("{s:I}", "c1", first + (json_int_t)i));
+}
+
+/* An envelope sealed with a key the device lacks is not applied and no
+ * cursor moves past it; once the key comes, the same answer applies. */
+static void test_sync_missing_key_holds_the_cursor(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1];
+    json_t *old, *newer, *both, *resp, *c, *acks;
+    size_t pending = 0, n1, n2, count = 0;
+    int64_t key = 0;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    share_key(p.a, p.b, 1);
+    record_some(p.a, "Keyless", person);
+    old = outbox(p.a, &pending);
+    n1 = json_array_size(old);
+    acks = acks_of(old);
+    lb_test_ok(p.a, lb_sync_acked(p.a, acks, &count));
+    json_decref(acks);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));       /* rotated: B lacks key 2 */
+    lb_test_ok(p.a, lb_goal_add(p.a, person, "Cook for friends", NULL, NULL, NULL));
+    newer = outbox(p.a, &pending);
+    n2 = json_array_size(newer);
+    assert_true(n2 >= 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(newer, 0), "key")), 2);
+    both = json_deep_copy(old);
+    json_array_extend(both, newer);
+    /* Without positions: no cursor of the answer is saved. */
+    resp = answer(both, json_pack("{s:I, s:I}", "c1", (json_int_t)(n1 + n2), "c2", 9));
+    apply(p.b, resp, n1, n2);
+    c = cursors_of(p.b);
+    assert_int_equal(json_object_size(c), 0);
+    json_decref(c);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason = "
+                                    "'no team key 2 yet'"), (long)n2);
+    json_decref(resp);
+    /* With positions: c1 stops before the first missing one, c2 moves. */
+    number(both, 1);
+    resp = answer(both, json_pack("{s:I, s:I}", "c1", (json_int_t)(n1 + n2), "c2", 9));
+    apply(p.b, resp, 0, n2);
+    c = cursors_of(p.b);
+    assert_int_equal(json_integer_value(json_object_get(c, "c1")), (json_int_t)n1);
+    assert_int_equal(json_integer_value(json_object_get(c, "c2")), 9);
+    json_decref(c);
+    share_key(p.a, p.b, 2);
+    apply(p.b, resp, n2, 0);
+    c = cursors_of(p.b);
+    assert_int_equal(json_integer_value(json_object_get(c, "c1")), (json_int_t)(n1 + n2));
+    json_decref(c);
+    assert_same_records(p.a, p.b);
+    json_decref(resp);
+    json_decref(both);
+    json_decref(old);
+    json_decref(newer);
+    pair_close(&p);
+}
+
+static json_t *enrol_answer(const char *team, const char *epoch)
+{
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                          "device", "0123456789abcdef0123456789abcdef",
+                          "token", "tok-SECRET-7f3a9c1e5b2d4f6a8c0e", "team", team,
+                          "team_name", "North Riverside PCN", "user", "u-jo",
+                          "name", "Jo Quintrell-Worker", "role", "health-coach",
+                          "caseload", "c-jo", "epoch", epoch);
+    assert_non_null(r);
+    return r;
+}
+
+/* Does the file hold needle? */
+static int file_has(const char *path, const void *needle, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf;
+    long size;
+    int found = 0;
+    size_t i;
+    if (!f)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    for (i = 0; !found && i + len <= (size_t)size; i++)
+        found = memcmp(buf + i, needle, len) == 0;
+    free(buf);
+    return found;
+}
+
+/* Is any 32-byte window of the file the secret key of public key pk? */
+static int file_has_secret_of(const char *path, const unsigned char pk[32])
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf, q[32];
+    long size;
+    int found = 0;
+    size_t i;
+    if (!f)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    for (i = 0; !found && i + 32 <= (size_t)size; i++)
+        found = crypto_scalarmult_base(q, buf + i) == 0 && memcmp(q, pk, 32) == 0;
+    free(buf);
+    return found;
+}
+
+static void assert_secrets_sealed(const char *store_dir, const unsigned char pk[32])
+{
+    static const char *const needles[] = {"tok-SECRET-7f3a9c1e5b2d4f6a8c0e",
+                                          "Jo Quintrell-Worker", "North Riverside PCN"};
+    char path[700];
+    size_t i;
+    snprintf(path, sizeof path, "%s/%s", store_dir, LB_STORE_FILE);
+    for (i = 0; i < 3; i++) {
+        assert_false(file_has(path, needles[i], strlen(needles[i])));
+        snprintf(path, sizeof path, "%s/%s-wal", store_dir, LB_STORE_FILE);
+        assert_false(file_has(path, needles[i], strlen(needles[i])));
+        snprintf(path, sizeof path, "%s/%s", store_dir, LB_STORE_FILE);
+    }
+    assert_true(file_has(path, "u-jo", 4));   /* the search does find what is clear */
+    assert_false(file_has_secret_of(path, pk));
+}
+
+static lb_store *reopen(const char *dir)
+{
+    lb_store *s = NULL;
+    lb_test_ok(s, lb_store_open(dir, &s));
+    lb_test_ok(s, lb_store_unlock(s, LB_TEST_PASS, strlen(LB_TEST_PASS)));
+    return s;
+}
+
+static void check_info(lb_store *s)
+{
+    lb_sync_info info;
+    char *token = NULL;
+    lb_test_ok(s, lb_sync_info_get(s, &info));
+    assert_string_equal(info.url, "https://sync.example.org");
+    assert_string_equal(info.name, "Jo Quintrell-Worker");
+    assert_string_equal(info.team_name, "North Riverside PCN");
+    assert_string_equal(info.caseload, "c-jo");
+    assert_string_equal(info.epoch, "e1");
+    assert_int_equal(info.insecure, 0);
+    lb_sync_info_clear(&info);
+    lb_test_ok(s, lb_sync_token(s, &token));
+    assert_string_equal(token, "tok-SECRET-7f3a9c1e5b2d4f6a8c0e");
+    lb_sync_token_free(token);
+    assert_string_equal(lb_store_author(s), "Jo Quintrell-Worker");
+    assert_string_equal(lb_store_role(s), "health-coach");
+    assert_string_equal(lb_store_caseload(s), "c-jo");
+}
+
+/* Enrolment keeps the facts, seals the secrets, takes the user's identity
+ * and moves the people on "local" to the user's caseload. */
+static void test_sync_enrolment(void **state)
+{
+    char *dir = lb_test_tmpdir(), path[600], person[LB_ID_HEX + 1], *token = NULL;
+    unsigned char pk[LB_SYNC_PK_LEN], pk2[LB_SYNC_PK_LEN];
+    lb_store *s = store_in(dir, "a");
+    lb_sync_info info;
+    json_t *resp, *list = NULL, *cl;
+    (void)state;
+    snprintf(path, sizeof path, "%s/a/store", dir);
+    lb_test_ok(s, lb_sync_info_get(s, &info));
+    assert_null(info.url);
+    assert_int_equal(lb_sync_token(s, &token), LB_ERR_NOTFOUND);
+    lb_test_person(s, "Local", "Person", person);
+    lb_test_ok(s, lb_sync_device_key(s, pk));
+    resp = enrol_answer("t-1", "e1");
+    lb_test_ok(s, lb_sync_enrolled(s, "https://sync.example.org", 0, resp));
+    check_info(s);
+    lb_test_ok(s, lb_person_list(s, NULL, &list));
+    cl = json_object_get(json_array_get(json_object_get(list, "people"), 0), "caseloads");
+    assert_int_equal(json_array_size(cl), 1);
+    assert_string_equal(json_string_value(json_array_get(cl, 0)), "c-jo");
+    json_decref(list);
+    json_decref(resp);
+    resp = enrol_answer("t-other", "e1");
+    assert_int_equal(lb_sync_enrolled(s, "https://sync.example.org", 0, resp), LB_ERR_EXISTS);
+    json_decref(resp);
+    lb_store_close(s);
+    s = reopen(path);
+    check_info(s);
+    lb_test_ok(s, lb_sync_device_key(s, pk2));
+    assert_memory_equal(pk, pk2, sizeof pk);
+    lb_store_close(s);
+    assert_secrets_sealed(path, pk);
+    lb_test_rmdir(dir);
+    free(dir);
+}
+
+/* A server restored from a backup (new epoch): everything goes back into
+ * the outbox and the cursors start again. */
+static void test_sync_new_epoch_pushes_again(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1];
+    json_t *envs, *acks, *resp, *c;
+    size_t pending = 0, n, count = 0;
+    int64_t key = 0;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    share_key(p.a, p.b, 1);
+    record_some(p.a, "Epoch", person);
+    envs = outbox(p.a, &pending);
+    n = json_array_size(envs);
+    acks = acks_of(envs);
+    json_object_set_new(acks, "epoch", json_string("e1"));
+    lb_test_ok(p.a, lb_sync_acked(p.a, acks, &count));
+    lb_test_ok(p.a, lb_sync_pending(p.a, &pending));
+    assert_int_equal(pending, 0);
+    resp = answer(envs, json_pack("{s:I}", "c1", (json_int_t)n));
+    json_object_set_new(resp, "epoch", json_string("e1"));
+    apply(p.b, resp, n, 0);
+    json_decref(resp);
+    /* The restored server has only the first envelope. */
+    c = json_pack("[O]", json_array_get(envs, 0));
+    resp = answer(c, json_pack("{s:I}", "c1", 1));
+    json_decref(c);
+    json_object_set_new(resp, "epoch", json_string("e2"));
+    apply(p.b, resp, 0, 0);
+    c = cursors_of(p.b);
+    assert_int_equal(json_object_size(c), 0);     /* start again from 0 */
+    json_decref(c);
+    lb_test_ok(p.b, lb_sync_pending(p.b, &pending));
+    assert_int_equal(pending, n - 1);              /* refill the restored server */
+    json_object_set_new(acks, "epoch", json_string("e2"));
+    lb_test_ok(p.a, lb_sync_acked(p.a, acks, &count));
+    assert_int_equal(count, n);                    /* reset, then acknowledged again */
+    json_decref(resp);
+    json_decref(acks);
+    json_decref(envs);
+    pair_close(&p);
+}
+
+/* Bad answers are refused whole and change nothing. */
+static void test_sync_bad_answers(void **state)
+{
+    pair p;
+    size_t a = 7, r = 7, count = 7;
+    char *sealed = NULL;
+    int added = 7;
+    json_t *bad = json_pack("{s:[], s:{s:I}}", "envelopes", "cursors", "c1", (json_int_t)-1);
+    json_t *no_list = json_pack("{s:{}}", "cursors");
+    (void)state;
+    pair_open(&p);
+    assert_int_equal(lb_sync_apply_pull(p.b, bad, &a, &r), LB_ERR_INVALID);
+    assert_int_equal(lb_sync_apply_pull(p.b, no_list, &a, &r), LB_ERR_INVALID);
+    assert_int_equal(a, 7);
+    assert_int_equal(lb_sync_acked(p.b, no_list, &count), LB_ERR_INVALID);
+    assert_int_equal(lb_sync_keys_add(p.b, no_list, &added), LB_ERR_INVALID);
+    assert_int_equal(added, 7);
+    assert_int_equal(lb_sync_key_seal_for(p.a, 1, "AAAA", &sealed), LB_ERR_INVALID);
+    assert_null(sealed);
+    json_decref(bad);
+    json_decref(no_list);
+    pair_close(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sync_outbox_reaches_the_other_device),
+        cmocka_unit_test(test_sync_outbox_is_bounded),
+        cmocka_unit_test(test_sync_tampered_envelopes_are_rejected),
+        cmocka_unit_test(test_sync_missing_key_holds_the_cursor),
+        cmocka_unit_test(test_sync_enrolment),
+        cmocka_unit_test(test_sync_new_epoch_pushes_again),
+        cmocka_unit_test(test_sync_bad_answers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
