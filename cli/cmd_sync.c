@@ -310,6 +310,10 @@ static int enrol_failed(const cli_cmd *cmd, const cli_remote *r, lb_client_rc rc
     if (rc == LB_CLIENT_STORE && lb_client_store_err(r->c) == LB_ERR_EXISTS)
         return cli_fail(CLI_EXIT_USAGE, "%s (nothing was changed; a store joins one team "
                         "once)", lb_client_errmsg(r->c));
+    if (rc == LB_CLIENT_OFFLINE)
+        return cli_fail(CLI_EXIT_OFFLINE, "could not enrol: %s (check the URL and the "
+                        "network, then try again; the code stays valid)",
+                        lb_client_errmsg(r->c));
     return cli_remote_fail(cmd, r, rc, "could not enrol");
 }
 

@@ -300,17 +300,23 @@ void lb_client_free(lb_client *c)
 
 /* ---- one request ---- */
 
-/* Add what the last transfer cost to the counters. */
-static void count_transfer(lb_client *c)
+/* Add what the last transfer (with a body of len bytes) cost to the
+ * counters.  CURLINFO_REQUEST_SIZE counts the body too when libcurl sent
+ * it with the headers (7.88 always does for POSTFIELDS); add the body
+ * only when it is plainly not included. */
+static void count_transfer(lb_client *c, size_t len)
 {
     long req = 0, hdr = 0;
-    curl_off_t up = 0, down = 0;
+    curl_off_t down = 0;
+    uint64_t up;
     curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &req);
-    curl_easy_getinfo(c->curl, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(c->curl, CURLINFO_HEADER_SIZE, &hdr);
     curl_easy_getinfo(c->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    up = (uint64_t)(req > 0 ? req : 0);
+    if (up < len)
+        up += len;
     c->stats.requests++;
-    c->stats.bytes_up += (uint64_t)(req > 0 ? req : 0) + (uint64_t)(up > 0 ? up : 0);
+    c->stats.bytes_up += up;
     c->stats.bytes_down += (uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(down > 0 ? down : 0);
 }
 
@@ -337,7 +343,7 @@ static CURLcode perform_once(lb_client *c, const char *url, const char *text, si
     cc = curl_easy_perform(h);
     if (cc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    count_transfer(c);
+    count_transfer(c, text ? len : 0);
     return cc;
 }
 
