@@ -66,7 +66,8 @@ static const char *client_advice(lb_client_rc rc)
         return "the work is kept; run 'linkbook sync' when the network is back";
     case LB_CLIENT_REFUSED:
         return "this device was revoked or its enrolment is gone; ask a supervisor for "
-               "a new code and run 'linkbook enrol' with a new store";
+               "a new code and run 'linkbook enrol URL CODE' again: the work on this "
+               "device is kept";
     case LB_CLIENT_FORBIDDEN: return "only a supervisor's device may do this";
     case LB_CLIENT_NOKEY:
         return "a supervisor's next sync approves this device; then run 'linkbook sync'";
@@ -308,8 +309,8 @@ static int enrol_failed(const cli_cmd *cmd, const cli_remote *r, lb_client_rc rc
                         "(check the code; a code works once, ask a supervisor for a new "
                         "one)", lb_client_errmsg(r->c));
     if (rc == LB_CLIENT_STORE && lb_client_store_err(r->c) == LB_ERR_EXISTS)
-        return cli_fail(CLI_EXIT_USAGE, "%s (nothing was changed; a store joins one team "
-                        "once)", lb_client_errmsg(r->c));
+        return cli_fail(CLI_EXIT_USAGE, "%s (nothing was changed here; a store belongs "
+                        "to one team)", lb_client_errmsg(r->c));
     if (rc == LB_CLIENT_OFFLINE)
         return cli_fail(CLI_EXIT_OFFLINE, "could not enrol: %s (check the URL and the "
                         "network, then try again; the code stays valid)",

@@ -116,9 +116,11 @@ lb_client_rc lb_client_use_store_token(lb_client *c, lb_store *s);
 
 /* Enrol the store's device with a one-time code: make the device key,
  * POST /v1/enrol, keep the answer (lb_sync_enrolled).  *resp (may be
- * NULL) receives the server's answer (new reference) for the caller to
- * show.  Refuses (LB_CLIENT_STORE with LB_ERR_EXISTS) when the store is
- * already enrolled. */
+ * NULL) receives the server's answer without its token (new reference)
+ * for the caller to show.  A store enrolled before may enrol again in the
+ * same team (a revoked device, with its unsynced work); lb_sync_enrolled
+ * refuses another team (LB_CLIENT_STORE with LB_ERR_EXISTS), after the
+ * server has taken the code. */
 lb_client_rc lb_client_enrol(lb_client *c, lb_store *s, const char *code,
                              const char *device_name, json_t **resp);
 

@@ -53,31 +53,13 @@ static lb_client_rc enrol_body(lb_client *c, lb_store *s, const char *code,
     return *body ? LB_CLIENT_OK : lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
 }
 
-static lb_client_rc not_enrolled_yet(lb_client *c, lb_store *s)
-{
-    lb_sync_info info;
-    lb_client_rc rc = LB_CLIENT_OK;
-    lb_err err = lb_sync_info_get(s, &info);
-    if (err != LB_OK)
-        return lb_client_store_fail(c, s, err, "could not read the enrolment");
-    if (info.device) {
-        lb_client_store_fail(c, NULL, LB_ERR_EXISTS, "");
-        rc = lb_client_fail(c, LB_CLIENT_STORE, "this store is already enrolled as device "
-                            "%s in team %s", info.device,
-                            info.team_name ? info.team_name : "?");
-    }
-    lb_sync_info_clear(&info);
-    return rc;
-}
-
 lb_client_rc lb_client_enrol(lb_client *c, lb_store *s, const char *code,
                              const char *device_name, json_t **resp_out)
 {
     json_t *body = NULL, *resp = NULL;
     lb_client_rc rc;
     lb_err err;
-    if ((rc = not_enrolled_yet(c, s)) != LB_CLIENT_OK ||
-        (rc = enrol_body(c, s, code, device_name, &body)) != LB_CLIENT_OK ||
+    if ((rc = enrol_body(c, s, code, device_name, &body)) != LB_CLIENT_OK ||
         (rc = lb_client_set_token(c, NULL)) != LB_CLIENT_OK)
         goto out;
     rc = lb_client_post(c, "/v1/enrol", body, LB_CLIENT_ONCE, NULL, &resp);
@@ -444,21 +426,20 @@ out:
     return rc;
 }
 
-/* The steps of a sync, in order (see the top of this file). */
+/* The steps of a sync, in order (see the top of this file).  The outbox
+ * is looked at again after the pull (locally: no request when it is
+ * empty): a key may have arrived, or a new server epoch may have put every
+ * change back into it. */
 static lb_client_rc sync_steps(sync_run *r)
 {
     lb_client_rc rc;
-    int pushed_first = 0;
     if (r->held == 0 && (rc = fetch_keys_once(r)) != LB_CLIENT_OK)
         return rc;
-    if (r->held > 0) {
-        pushed_first = 1;
-        if ((rc = push_all(r)) != LB_CLIENT_OK)
-            return rc;
-    }
+    if (r->held > 0 && (rc = push_all(r)) != LB_CLIENT_OK)
+        return rc;
     if ((rc = pull_all(r)) != LB_CLIENT_OK)
         return rc;
-    if (!pushed_first && r->held > 0 && (rc = push_all(r)) != LB_CLIENT_OK)
+    if (r->held > 0 && (rc = push_all(r)) != LB_CLIENT_OK)
         return rc;
     return seal_pending(r);
 }
