@@ -31,7 +31,7 @@ typedef struct lb_sync_info {
 } lb_sync_info;
 
 /* Read the enrolment facts (all NULL/0 when not enrolled); free with
- * lb_sync_info_clear. */
+ * lb_sync_info_clear.  The store must be unlocked (the names are sealed). */
 lb_err lb_sync_info_get(lb_store *s, lb_sync_info *out);
 void lb_sync_info_clear(lb_sync_info *i);
 
@@ -42,11 +42,14 @@ lb_err lb_sync_device_key(lb_store *s, unsigned char pk[LB_SYNC_PK_LEN]);
 /* Keep what POST /v1/enrol answered (resp) for server url: the token
  * (sealed), ids, role, caseload.  The store's identity becomes the user's
  * (author = name, role, caseload), and every person on the provisional
- * caseload "local" is moved to the user's caseload by assignment changes. */
+ * caseload "local" is moved to the user's caseload by assignment changes
+ * (the "local" one ends: {"caseload": "local", "active": false}; a new one
+ * begins).  One transaction.  "epoch" may be a string or an integer.
+ * Enrolling again is allowed into the same team only (LB_ERR_EXISTS). */
 lb_err lb_sync_enrolled(lb_store *s, const char *url, int insecure, const json_t *resp);
 
 /* The device token for the Authorization header (caller wipes and frees
- * with lb_sync_token_free). */
+ * with lb_sync_token_free).  LB_ERR_NOTFOUND when not enrolled. */
 lb_err lb_sync_token(lb_store *s, char **token);
 void lb_sync_token_free(char *token);
 
@@ -54,20 +57,26 @@ void lb_sync_token_free(char *token);
  * key it can open with the device secret key.  lb_sync_key_new makes the
  * next team key (first supervisor, rotation after a revoke) and returns its
  * id.  lb_sync_key_seal_for seals team key id to a device public key
- * (crypto_box_seal) as base64 for POST /v1/keys. */
+ * (crypto_box_seal) as base64 for POST /v1/keys; free it with free().
+ * Team keys kept are never dropped: old ones open old envelopes. */
 lb_err lb_sync_keys_add(lb_store *s, const json_t *resp, int *added);
 lb_err lb_sync_key_new(lb_store *s, int64_t *key_id);
 lb_err lb_sync_key_seal_for(lb_store *s, int64_t key_id, const char *device_key_b64,
                             char **sealed_b64);
 
-/* The outbox: up to max_count envelopes (and about max_bytes) of changes not
- * yet acknowledged, oldest first, sealed with the newest team key, as a
- * JSON array of lb_proto envelopes.  LB_ERR_LOCKED with a message when the
- * device holds no team key yet.  *pending is the outbox size. */
+/* The outbox: up to max_count envelopes (and about max_bytes, but always
+ * at least one) of changes not yet acknowledged, oldest first, sealed with
+ * the newest team key, as a JSON array of lb_proto envelopes
+ * {"id", "person", "key", "body", "assign"} ("assign" for assignment
+ * changes only).  Nothing is marked: a batch that is never acknowledged is
+ * simply built again.  LB_ERR_LOCKED with a message when the device holds
+ * no team key yet.  *pending is the outbox size. */
 lb_err lb_sync_outbox(lb_store *s, size_t max_count, size_t max_bytes, json_t **envelopes,
                       size_t *pending);
 
-/* Mark the changes of a push answer's "acks" as acknowledged. */
+/* Mark the changes of a push answer's "acks" as acknowledged; *count is
+ * how many were still waiting.  A push answer with a new "epoch" is handled
+ * as in lb_sync_apply_pull. */
 lb_err lb_sync_acked(lb_store *s, const json_t *resp, size_t *count);
 
 /* Pull cursors as {caseload: seq}. */
@@ -77,7 +86,24 @@ lb_err lb_sync_cursors(lb_store *s, json_t **cursors);
  * key, apply its change (idempotent), mark it as already on the server,
  * save the new cursors.  An envelope that fails authentication or does not
  * parse is not applied; it is counted in *rejected and kept in the store's
- * list of rejected envelopes (with why), and the rest still applies. */
+ * list of rejected envelopes (with why), and the rest still applies; the
+ * cursors move past it.  *applied counts changes new to this store.
+ *
+ * An envelope sealed with a team key this device does not hold yet is not
+ * applied either: it is counted in *rejected (reason "no team key N yet")
+ * and no cursor moves past it, so the next pull brings it again.  If it
+ * carries "seq": {caseload: n} (its position, as in push acks) only those
+ * caseloads stop at n - 1; without it no cursor of the answer is saved.  So
+ * the client stops asking for "more" when lb_sync_cursors did not change,
+ * fetches keys (GET /v1/keys, lb_sync_keys_add) and pulls again later.
+ *
+ * An answer whose "epoch" differs from the one kept (the server's database
+ * was restored or replaced) puts every change of the log back into the
+ * outbox (the server keeps one copy per id) and restarts every cursor at 0;
+ * the client then pushes and pulls again.
+ *
+ * A malformed answer (no "envelopes" list, no "cursors" object, a negative
+ * cursor) is LB_ERR_INVALID and changes nothing. */
 lb_err lb_sync_apply_pull(lb_store *s, const json_t *resp, size_t *applied, size_t *rejected);
 
 /* Number of changes waiting to be pushed. */

@@ -13,6 +13,7 @@
  *   lb_view.h    reading: timelines, lists, tasks, the audit trail
  *   lb_measure.h outcome instruments defined as data
  *   lb_hlc.h     the hybrid logical clock
+ *   lb_sync.h    the device side of sync: outbox, team keys, pull cursors
  *
  * The library never prints and never exits; every function returns an
  * lb_err, and lb_store_errmsg() tells the detail.
@@ -32,5 +33,6 @@
 #include "lb_view.h"
 #include "lb_measure.h"
 #include "lb_hlc.h"
+#include "lb_sync.h"
 
 #endif

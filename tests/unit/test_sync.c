@@ -389,6 +389,24 @@ static void assert_secrets_sealed(const char *store_dir, const unsigned char pk[
     assert_false(file_has_secret_of(path, pk));
 }
 
+/* The secret-key search finds a secret key written in clear. */
+static void assert_secret_search_works(const char *dir)
+{
+    unsigned char pk[32], sk[32];
+    char path[700];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/clear", dir);
+    crypto_box_keypair(pk, sk);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite("padding", 1, 7, f), 7);
+    assert_int_equal(fwrite(sk, 1, sizeof sk, f), sizeof sk);
+    fclose(f);
+    assert_true(file_has_secret_of(path, pk));
+    sodium_memzero(sk, sizeof sk);
+    unlink(path);
+}
+
 static lb_store *reopen(const char *dir)
 {
     lb_store *s = NULL;
@@ -452,6 +470,7 @@ static void test_sync_enrolment(void **state)
     assert_memory_equal(pk, pk2, sizeof pk);
     lb_store_close(s);
     assert_secrets_sealed(path, pk);
+    assert_secret_search_works(dir);
     lb_test_rmdir(dir);
     free(dir);
 }
