@@ -373,6 +373,17 @@ static lb_client_rc apply_answer(sync_run *r, json_t *resp, int *more)
     return LB_CLIENT_OK;
 }
 
+/* 1 if the store's cursors differ from before (an answer moved them). */
+static int cursors_moved(sync_run *r, const json_t *before)
+{
+    json_t *now = NULL;
+    int moved = lb_sync_cursors(r->s, &now) == LB_OK && !json_equal(now, before);
+    json_decref(now);
+    return moved;
+}
+
+/* Pull until the server has no more, or an answer moved no cursor (an
+ * envelope waits for a key: asking again would bring it again). */
 static lb_client_rc pull_all(sync_run *r)
 {
     int more = 1;
@@ -382,13 +393,15 @@ static lb_client_rc pull_all(sync_run *r)
         lb_client_rc rc;
         if (err != LB_OK)
             return lb_client_store_fail(r->c, r->s, err, "could not read the pull cursors");
-        body = json_pack("{s:o}", "cursors", cursors);
-        if (!body)
-            return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
-        rc = lb_client_post(r->c, "/v1/pull", body, 0, NULL, &resp);
+        body = json_pack("{s:O}", "cursors", cursors);
+        rc = body ? lb_client_post(r->c, "/v1/pull", body, 0, NULL, &resp)
+                  : lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
         json_decref(body);
         if (rc == LB_CLIENT_OK)
             rc = apply_answer(r, resp, &more);
+        if (rc == LB_CLIENT_OK && more)
+            more = cursors_moved(r, cursors);
+        json_decref(cursors);
         json_decref(resp);
         if (rc != LB_CLIENT_OK)
             return rc;
