@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "lb_codes.h"
 #include "lb_client.h"
 #include "cli_cmd.h"
@@ -97,19 +98,33 @@ static void print_cell(const json_t *d, const char *key, int width)
     fputc(' ', stdout);
 }
 
+/* A time the server gives in unix milliseconds, as UTC "YYYY-MM-DD HH:MM"
+ * ("-" when absent or 0). */
+static void print_time(const json_t *v)
+{
+    char buf[32] = "-";
+    struct tm tm;
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        time_t t = (time_t)(json_integer_value(v) / 1000);
+        if (gmtime_r(&t, &tm))
+            strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+    }
+    printf("%-16s ", buf);
+}
+
 static void print_devices(const json_t *list, const char *self)
 {
     const json_t *d;
     size_t i;
-    printf("%-32s %-20s %-22s %-20s %-20s %s\n", "DEVICE", "NAME", "ROLE", "CASELOAD",
-           "LAST SEEN", "STATUS");
+    printf("%-32s %-20s %-16s %-22s %-16s %s\n", "DEVICE", "NAME", "DEVICE NAME", "ROLE",
+           "LAST SEEN (UTC)", "STATUS");
     json_array_foreach(list, i, d) {
         const char *id = json_string_value(json_object_get(d, "device"));
         print_cell(d, "device", 32);
         print_cell(d, "name", 20);
+        print_cell(d, "device_name", 16);
         print_cell(d, "role", 22);
-        print_cell(d, "caseload", 20);
-        print_cell(d, "last_seen", 20);
+        print_time(json_object_get(d, "last_seen"));
         fputs(is_revoked(json_object_get(d, "revoked")) ? "revoked" : "active", stdout);
         if (id && strcmp(id, self) == 0)
             fputs(" (this device)", stdout);
