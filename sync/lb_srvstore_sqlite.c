@@ -342,7 +342,7 @@ static lb_err sql_epoch(lb_srvstore *base, char out[LB_SRV_ID_LEN + 1])
 /* ---- teams and users ----------------------------------------------------- */
 
 static const char SQL_TEAM_NEW[] =
-    "INSERT INTO teams (id, name, current_key, created) VALUES (?1, ?2, 1, ?3)";
+    "INSERT INTO teams (id, name, current_key, created) VALUES (?1, ?2, 0, ?3)";
 static const char SQL_USER_NEW[] =
     "INSERT INTO users (id, team, name, role, created) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_CODE_NEW[] =

@@ -11,7 +11,7 @@ CREATE TABLE meta (
 CREATE TABLE teams (
     id TEXT PRIMARY KEY,              -- 32 hex
     name TEXT NOT NULL,
-    current_key INTEGER NOT NULL DEFAULT 1,
+    current_key INTEGER NOT NULL DEFAULT 0,  -- 0 until a supervisor makes key 1
     created INTEGER NOT NULL          -- unix ms
 ) WITHOUT ROWID;
 

@@ -1,0 +1,43 @@
+/* lb_server.h - linkbookd's HTTP side on libmicrohttpd: the routes of
+ * lb_proto.h over a lb_srvstore.
+ *
+ * One thread per connection (MHD_USE_THREAD_PER_CONNECTION with poll), so
+ * a slow client holds only its own thread; a connection idle for
+ * timeout_s seconds is closed.  Before a body is read the server checks
+ * the route (404), the method (405), the token (401), the role (403), the
+ * content type (415) and the announced size (413); bodies are buffered up
+ * to LB_PROTO_MAX_BODY and never beyond.  Every error is an lb_proto_error
+ * document.  One line per request goes to the log stream: time, method,
+ * route, status, bytes sent, milliseconds, device id prefix; never a body.
+ *
+ * The server does not own the store; stop it before closing the store.
+ */
+#ifndef LB_SERVER_H
+#define LB_SERVER_H
+
+#include <stdio.h>
+#include "lb_err.h"
+#include "lb_srvstore.h"
+
+typedef struct lb_server lb_server;
+
+typedef struct lb_server_opts {
+    const char *host;       /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
+    unsigned port;          /* 0: any free port (see lb_server_port) */
+    unsigned timeout_s;     /* idle connection timeout; 0: 10 s */
+    FILE *log;              /* request log; NULL: stderr */
+} lb_server_opts;
+
+/* Start serving store in background threads.  On failure *out is NULL
+ * and msg says why (LB_ERR_IO: the address could not be bound). */
+lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server **out,
+                       char *msg, size_t msglen);
+
+/* The port actually bound. */
+unsigned lb_server_port(const lb_server *s);
+
+/* Stop accepting, let requests in flight finish (up to grace_ms), close
+ * every connection and free s.  NULL is a no-op. */
+void lb_server_stop(lb_server *s, unsigned grace_ms);
+
+#endif
