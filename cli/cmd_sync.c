@@ -65,10 +65,9 @@ static const char *client_advice(lb_client_rc rc)
     case LB_CLIENT_OFFLINE:
         return "the work is kept; run 'linkbook sync' when the network is back";
     case LB_CLIENT_REFUSED:
-        return "this device was revoked or its enrolment is gone; ask a supervisor for "
-               "a new code and run 'linkbook enrol URL CODE' again: the work on this "
-               "device is kept";
-    case LB_CLIENT_FORBIDDEN: return "only a supervisor's device may do this";
+        return "was this device revoked? ask a supervisor for a new code and run "
+               "'linkbook enrol URL CODE' again; the work on this device is kept";
+    case LB_CLIENT_FORBIDDEN: return "ask a supervisor";
     case LB_CLIENT_NOKEY:
         return "a supervisor's next sync approves this device; then run 'linkbook sync'";
     case LB_CLIENT_TLS:
@@ -96,18 +95,30 @@ static int client_exit(lb_client_rc rc, const lb_client *c)
     }
 }
 
+/* "linkbook: what: detail (advice)"; a detail that ends in its own
+ * "(...)" gets the advice inside it, as cli_err.c does.  Returns code. */
+static int say_failed(int code, const char *what, const char *detail, const char *adv)
+{
+    size_t len = strlen(detail);
+    if (len > 0 && detail[len - 1] == ')' && strchr(detail, '('))
+        return cli_fail(code, "%s: %.*s; %s)", what, (int)(len - 1), detail, adv);
+    return cli_fail(code, "%s: %s (%s)", what, detail, adv);
+}
+
 int cli_remote_fail(const cli_cmd *cmd, const cli_remote *r, int rc, const char *what)
 {
     lb_client_rc crc = (lb_client_rc)rc;
     const char *msg = lb_client_errmsg(r->c);
+    char buf[640];
     if (!msg[0])
         msg = lb_client_strerror(crc);
     if (crc == LB_CLIENT_STORE)
         return cli_err_report(r->s, lb_client_store_err(r->c), cmd, what);
-    if (crc == LB_CLIENT_REFUSED)
-        return cli_fail(CLI_EXIT_PASSPHRASE, "%s: the server refused this device's "
-                        "credentials: %s (%s)", what, msg, client_advice(crc));
-    return cli_fail(client_exit(crc, r->c), "%s: %s (%s)", what, msg, client_advice(crc));
+    if (crc == LB_CLIENT_REFUSED) {
+        snprintf(buf, sizeof buf, "the server refused this device's credentials: %s", msg);
+        msg = buf;
+    }
+    return say_failed(client_exit(crc, r->c), what, msg, client_advice(crc));
 }
 
 /* Open the store and check it is enrolled.  CLI_GO or the exit code. */
@@ -178,8 +189,8 @@ static void on_progress(void *ctx, const char *phase, size_t done, size_t total)
 
 static const char *plural(size_t n) { return n == 1 ? "" : "s"; }
 
-/* What moved, in words, to stderr. */
-static void say_moved(const lb_client_report *r)
+/* What moved, in words, to stderr; "Up to date." only when done. */
+static void say_moved(const lb_client_report *r, int done)
 {
     if (r->key_made)
         cli_say("Made the team's first key and sealed it to the team's devices.");
@@ -196,7 +207,7 @@ static void say_moved(const lb_client_report *r)
     if (r->rejected)
         cli_say("%zu change%s from the server failed their check and %s not applied.",
                 r->rejected, plural(r->rejected), r->rejected == 1 ? "was" : "were");
-    if (!r->pushed && !r->pulled && !r->key_made && !r->keys_sealed)
+    if (done && !r->pushed && !r->pulled && !r->key_made && !r->keys_sealed)
         cli_say("Up to date.");
 }
 
@@ -223,8 +234,9 @@ static int sync_failed(const cli_cmd *cmd, const cli_remote *r, lb_client_rc rc,
 {
     const char *msg = lb_client_errmsg(r->c);
     if (rc == LB_CLIENT_OFFLINE)
-        return cli_fail(CLI_EXIT_OFFLINE, "offline, %zu change%s kept for later (%s; %s)",
-                        rep->pending, plural(rep->pending), msg, client_advice(rc));
+        return cli_fail(CLI_EXIT_OFFLINE, "offline, %zu change%s kept for later (%s; run "
+                        "'linkbook sync' when the network is back)", rep->pending,
+                        plural(rep->pending), msg);
     if (rc == LB_CLIENT_NOKEY)
         return cli_fail(CLI_EXIT_OFFLINE, "waiting for the team key, %zu change%s kept "
                         "for later (%s; then run 'linkbook sync')", rep->pending,
@@ -239,7 +251,7 @@ static int sync_run(const cli_cmd *cmd, cli_remote *r, int json)
     lb_client_rc rc = lb_client_sync(r->c, r->s, tty ? on_progress : NULL, &shown, &rep);
     if (shown)
         fputc('\n', stderr);
-    say_moved(&rep);
+    say_moved(&rep, rc == LB_CLIENT_OK);
     if (rc != LB_CLIENT_OK)
         return sync_failed(cmd, r, rc, &rep);
     if (json)
@@ -293,7 +305,7 @@ static void first_sync(cli_remote *r)
     int shown = 0;
     lb_client_rc rc = lb_client_sync(r->c, r->s, NULL, &shown, &rep);
     if (rc == LB_CLIENT_OK)
-        say_moved(&rep);
+        say_moved(&rep, 1);
     else if (rc == LB_CLIENT_NOKEY)
         cli_say("Waiting for a supervisor to approve this device: their next sync seals "
                 "the team key to it; then run 'linkbook sync'.");

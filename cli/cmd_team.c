@@ -194,7 +194,8 @@ static int find_device(const json_t *list, const char *ref, const json_t **out)
 static int revoke_one(const cli_cmd *cmd, cli_remote *r, const json_t *d)
 {
     const char *id = json_string_value(json_object_get(d, "device"));
-    char name[128];
+    char buf[128];
+    const char *name;
     int64_t key = 0;
     int revoked = 0;
     if (strcmp(id, r->device) == 0)
@@ -207,7 +208,7 @@ static int revoke_one(const cli_cmd *cmd, cli_remote *r, const json_t *d)
     lb_client_rc crc = lb_client_revoke(r->c, r->s, id, &revoked, &key);
     if (!revoked)
         return cli_remote_fail(cmd, r, crc, "could not revoke the device");
-    cli_json_text(json_object_get(d, "name"), name, sizeof name);
+    name = cli_json_text(json_object_get(d, "name"), buf, sizeof buf);
     fprintf(stderr, "Revoked %s (", id);
     cli_print_text(stderr, name, 0, NULL);
     fputs("): its token is refused from now on.\n", stderr);
