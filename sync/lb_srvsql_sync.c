@@ -432,47 +432,45 @@ lb_err lb_srvsql_caseload_elsewhere(lb_srvstore *base, const char *team, const c
     return err;
 }
 
-/* The envelopes already in one response, by row number: open addressing. */
-typedef struct seen_set {
-    int64_t *slot;    /* 0 = empty (row numbers start at 1) */
-    size_t mask;
-} seen_set;
-
-static int seen_init(seen_set *set, size_t count)
-{
-    size_t cap = 64;
-    while (cap < count * 2 && cap < ((size_t)1 << 24))
-        cap *= 2;
-    set->slot = calloc(cap, sizeof *set->slot);
-    set->mask = cap - 1;
-    return set->slot ? 0 : -1;
-}
-
-/* 1 if n was there already; else adds it. */
-static int seen_add(seen_set *set, int64_t n)
-{
-    size_t i = (size_t)((uint64_t)n * 0x9E3779B97F4A7C15u) & set->mask;
-    while (set->slot[i]) {
-        if (set->slot[i] == n)
-            return 1;
-        i = (i + 1) & set->mask;
-    }
-    set->slot[i] = n;
-    return 0;
-}
-
 static const char SQL_PULL[] =
     "SELECT f.seq, e.n, e.id, e.person, e.key_id, e.body, e.assign_caseload, "
     "e.assign_active, e.device FROM filed f JOIN envelopes e ON e.n = f.envelope "
     "WHERE f.team = ?1 AND f.caseload = ?2 AND f.seq > ?3 ORDER BY f.seq";
 
+static const char SQL_PULL_FILED[] = "SELECT caseload, seq FROM filed WHERE envelope = ?1";
+
 typedef struct pull_ctx {
     size_t bytes, count, max_bytes, max_count;
-    seen_set seen;
+    lb_srv_cursor *cursors;   /* every caseload of the request */
+    size_t ncursors;
+    lb_srvsql_conn *c;
     lb_srv_envelope_fn fn;
     void *ctx;
     int more;
 } pull_ctx;
+
+/* Whether the device has envelope n already, or gets it in this answer:
+ * it is filed under another followed caseload at or below that caseload's
+ * cursor (as requested, or as advanced by this answer).  So a device that
+ * follows several caseloads receives each envelope once, across answers.
+ * Returns 1, 0, or -1 on failure. */
+static int delivered_elsewhere(pull_ctx *q, const lb_srv_cursor *self, int64_t n)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(q->c, SQL_PULL_FILED);
+    int rc, yes = 0;
+    size_t i;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, n);
+    while (!yes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *caseload = (const char *)sqlite3_column_text(st, 0);
+        for (i = 0; i < q->ncursors && !yes; i++)
+            yes = &q->cursors[i] != self && strcmp(q->cursors[i].caseload, caseload) == 0 &&
+                  sqlite3_column_int64(st, 1) <= q->cursors[i].seq;
+    }
+    sqlite3_reset(st);
+    return yes ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
 
 /* A view of the current row as an envelope (pointers into the row). */
 static void row_envelope(sqlite3_stmt *st, lb_envelope *e)
@@ -492,15 +490,18 @@ static void row_envelope(sqlite3_stmt *st, lb_envelope *e)
     snprintf(e->from, sizeof e->from, "%s", (const char *)sqlite3_column_text(st, 8));
 }
 
-/* Read one caseload after its cursor; returns an sqlite code, or -1 when
- * the callback failed. */
+/* Read one caseload after its cursor; returns an sqlite code, -1 when
+ * the callback failed, -2 when reading filings failed. */
 static int pull_caseload(pull_ctx *q, sqlite3_stmt *st, lb_srv_cursor *cur)
 {
     lb_envelope e;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t cost = (size_t)sqlite3_column_bytes(st, 5) / 3 * 4 + 4 + ENVELOPE_JSON_OVERHEAD;
-        if (seen_add(&q->seen, sqlite3_column_int64(st, 1))) {
+        int dup = q->ncursors > 1 ? delivered_elsewhere(q, cur, sqlite3_column_int64(st, 1)) : 0;
+        if (dup < 0)
+            return -2;
+        if (dup) {
             cur->seq = sqlite3_column_int64(st, 0);
             continue;
         }
@@ -531,9 +532,8 @@ lb_err lb_srvsql_pull(lb_srvstore *base, const char *team, lb_srv_cursor *cursor
     int rc = SQLITE_DONE;
     memset(&q, 0, sizeof q);
     q.max_bytes = max_bytes, q.max_count = max_count, q.fn = fn, q.ctx = ctx;
-    if (seen_init(&q.seen, max_count) != 0)
-        return LB_ERR_NOMEM;
-    c = lb_srvsql_get(s);
+    q.cursors = cursors, q.ncursors = n;
+    q.c = c = lb_srvsql_get(s);
     /* One read transaction: every caseload from the same snapshot. */
     err = lb_srvsql_exec(s, c, "BEGIN", "reading envelopes");
     for (i = 0; i < n && !err && !q.more && rc == SQLITE_DONE; i++) {
@@ -548,11 +548,12 @@ lb_err lb_srvsql_pull(lb_srvstore *base, const char *team, lb_srv_cursor *cursor
     }
     if (!err && rc == -1)
         err = LB_ERR_NOMEM;
+    else if (!err && rc == -2)
+        err = lb_srvsql_fail(s, c, sqlite3_errcode(c->db), "reading filings");
     else if (!err && rc != SQLITE_DONE)
         err = lb_srvsql_fail(s, c, rc, "reading envelopes");
     lb_srvsql_rollback(c);
     lb_srvsql_put(s, c);
-    free(q.seen.slot);
     if (!err)
         *more = q.more;
     return err;
