@@ -8,7 +8,10 @@
 #   2. every scenario script tests/cli/test_*.sh, run with sh (POSIX), with
 #      LINKBOOK exported as the absolute path of BUILD_DIR/linkbook: each
 #      "ok - name" line is a pass, each "not ok - name" a failure; a script
-#      that exits non-zero without reporting a failure counts as one failure.
+#      that exits non-zero without reporting a failure counts as one failure;
+#   3. every end-to-end sync script tests/sync/test_*.sh, run exactly the
+#      same way, with LINKBOOKD exported as well (BUILD_DIR/linkbookd): they
+#      start their own linkbookd on 127.0.0.1 (ephemeral port).
 #
 # Each binary and script runs under `timeout 300`.  Every failure is named at
 # the end, and the last line is "N passed, M failed"; the exit status is
@@ -30,7 +33,8 @@ if [ ! -d "$BUILD_DIR" ]; then
 fi
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 LINKBOOK="$BUILD_DIR/linkbook"
-export LINKBOOK
+LINKBOOKD="$BUILD_DIR/linkbookd"
+export LINKBOOK LINKBOOKD
 
 TIMEOUT=${LINKBOOK_TEST_TIMEOUT:-300}
 
@@ -88,21 +92,23 @@ for bin in "$BUILD_DIR"/tests/test_*; do
     fi
 done
 
-# --- 2. command-line scenarios ---------------------------------------------
-for script in "$TESTS_DIR"/cli/test_*.sh; do
-    [ -f "$script" ] || continue
-    name=$(basename "$script" .sh)
-    log="$work/$name.log"
-    echo "== cli/$name"
-    timeout -k 10 "$TIMEOUT" sh "$script" >"$log" 2>&1 </dev/null
-    st=$?
-    cat "$log"
-    count_output "$log" '^ok( |$)' '^not ok( |$)' "cli/$name"
-    if [ "$st" -ne 0 ] && [ "$nfail" -eq 0 ]; then
-        whole_failure "cli/$name" "$(status_reason "$st")"
-    elif [ "$st" -gt 128 ] || [ "$st" -eq 124 ]; then
-        whole_failure "cli/$name" "$(status_reason "$st")"
-    fi
+# --- 2. command-line scenarios, 3. end-to-end sync scenarios ---------------
+for suite in cli sync; do
+    for script in "$TESTS_DIR"/$suite/test_*.sh; do
+        [ -f "$script" ] || continue
+        name=$(basename "$script" .sh)
+        log="$work/$suite-$name.log"
+        echo "== $suite/$name"
+        timeout -k 10 "$TIMEOUT" sh "$script" >"$log" 2>&1 </dev/null
+        st=$?
+        cat "$log"
+        count_output "$log" '^ok( |$)' '^not ok( |$)' "$suite/$name"
+        if [ "$st" -ne 0 ] && [ "$nfail" -eq 0 ]; then
+            whole_failure "$suite/$name" "$(status_reason "$st")"
+        elif [ "$st" -gt 128 ] || [ "$st" -eq 124 ]; then
+            whole_failure "$suite/$name" "$(status_reason "$st")"
+        fi
+    done
 done
 
 echo
