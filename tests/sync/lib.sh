@@ -356,3 +356,31 @@ metric_requests() {
 count_in() {
     python3 -c 'import sys; print(open(sys.argv[1], encoding="utf-8", errors="replace").read().count(sys.argv[2]))' "$1" "$2"
 }
+
+# curl_enrol NAME CODE: enrol a bare "device" with curl (no linkbook store),
+# so a test holds a real device token.  Sets TOKEN, TOKDEV (its device id)
+# and TOKCASELOAD; one check.
+curl_enrol() {
+    TOKEN=""; TOKDEV=""; TOKCASELOAD=""
+    _key=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+    printf '{"code": "%s", "device_key": "%s", "device_name": "%s"}' "$2" "$_key" "$1" >"$tmp/enrol.json"
+    curl_json "curl: enrol $1 with a code" 200 POST /v1/enrol \
+        -H 'Content-Type: application/json' --data-binary @"$tmp/enrol.json" || return 1
+    TOKEN=$(jget "$tmp/body" token)
+    TOKDEV=$(jget "$tmp/body" device)
+    TOKCASELOAD=$(jget "$tmp/body" caseload)
+    [ -n "$TOKEN" ] || { fail "curl: enrolment answers a token" "body: $(head -c 300 "$tmp/body")"; return 1; }
+}
+
+# apost NAME STATUS PATH JSON [TOKEN]: POST JSON with a bearer token
+# ($TOKEN unless given; "-" for none).
+apost() {
+    _tok=${5:-$TOKEN}
+    printf '%s' "$4" >"$tmp/req.json"
+    if [ "$_tok" = "-" ]; then
+        curl_json "$1" "$2" POST "$3" -H 'Content-Type: application/json' --data-binary @"$tmp/req.json"
+    else
+        curl_json "$1" "$2" POST "$3" -H 'Content-Type: application/json' \
+            -H "Authorization: Bearer $_tok" --data-binary @"$tmp/req.json"
+    fi
+}
