@@ -42,8 +42,13 @@
 #   same_dump NAME A B    ok when two canonical dumps are byte-identical
 #   curl_json NAME STATUS METHOD PATH [curl args]
 #                         one HTTP request to the server (bounded, loopback);
-#                         body in $tmp/body, status in $http; one check
+#                         body in $tmp/body, status in $http, content type
+#                         in $ctype; one check
 #                         that the status is STATUS
+#   expect_error_doc NAME [CODE]  the last body is {"error": "...", "code": CODE}
+#   curl_enrol NAME CODE  enrol a bare device with curl: $TOKEN, $TOKDEV,
+#                         $TOKCASELOAD (a real device token for raw requests)
+#   apost NAME STATUS PATH JSON [TOKEN|-]   POST JSON with $TOKEN (or none)
 #   metric_requests       total of linkbookd_requests_total outside the
 #                         /healthz and /metrics routes (empty if unknown)
 #   count_in FILE TEXT    how many times the fixed string TEXT occurs in FILE
@@ -306,6 +311,7 @@ same_dump() {
 
 # curl_json NAME STATUS METHOD PATH [curl args...]
 http=""
+ctype=""
 curl_json() {
     _name=$1
     _want=$2
@@ -313,9 +319,11 @@ curl_json() {
     _path=$4
     shift 4
     _lastcmd="curl -X $_meth $URL$_path $*"
-    http=$(curl -sS -o "$tmp/body" -w '%{http_code}' --max-time 20 -X "$_meth" "$@" \
-        "$URL$_path" 2>"$err")
+    _w=$(curl -sS -o "$tmp/body" -w '%{http_code} %{content_type}' --max-time 20 \
+        -X "$_meth" "$@" "$URL$_path" 2>"$err")
     rc=$?
+    http=${_w%% *}
+    ctype=${_w#* }
     if [ "$http" = "$_want" ]; then
         ok "$_name"
         return 0
@@ -328,8 +336,9 @@ curl_json() {
 # The body of the last curl_json is an lb_proto error document.
 expect_error_doc() {
     _want_code=${2:-}
-    if python3 - "$tmp/body" "$_want_code" <<'EOF' >"$tmp/jerr" 2>&1
+    if python3 - "$tmp/body" "$_want_code" "$ctype" <<'EOF' >"$tmp/jerr" 2>&1
 import json, sys
+assert sys.argv[3].startswith("application/json"), "content type %r" % sys.argv[3]
 d = json.load(open(sys.argv[1]))
 assert isinstance(d, dict), "not an object"
 assert isinstance(d.get("error"), str) and d["error"], "no error message"
