@@ -35,12 +35,11 @@ static const char SQL_ACTIVE_ON[] =
     "ORDER BY caseload";
 static const char SQL_HISTORY[] =
     "SELECT n FROM envelopes WHERE team = ?1 AND person = ?2 ORDER BY n";
-static const char SQL_HEAD_MAKE[] =
-    "INSERT OR IGNORE INTO caseloads (team, caseload, head) VALUES (?1, ?2, 0)";
 static const char SQL_FILED_GET[] =
     "SELECT seq FROM filed WHERE team = ?1 AND caseload = ?2 AND envelope = ?3";
 static const char SQL_HEAD_NEXT[] =
-    "UPDATE caseloads SET head = head + 1 WHERE team = ?1 AND caseload = ?2 RETURNING head";
+    "INSERT INTO caseloads (team, caseload, head) VALUES (?1, ?2, 1) "
+    "ON CONFLICT (team, caseload) DO UPDATE SET head = head + 1 RETURNING head";
 static const char SQL_FILE[] =
     "INSERT INTO filed (team, caseload, seq, envelope) VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_FILINGS[] =
@@ -88,25 +87,23 @@ static lb_err step_int(push_ctx *p, sqlite3_stmt *st, int64_t *out, int *found, 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? LB_OK : fail(p, rc, what);
 }
 
-/* File envelope n under caseload, once: the next number of its head. */
-static lb_err file_under(push_ctx *p, const char *caseload, int64_t n)
+/* File envelope n under caseload, once: the next number of its head.
+ * fresh: n was stored by this push and filed nowhere yet. */
+static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh)
 {
     const char *team = p->who->team;
     sqlite3_stmt *st;
     int64_t seq = 0;
     int found = 0;
     lb_err err;
-    if (!(st = lb_srvsql_stmt(p->c, SQL_FILED_GET)))
-        return fail(p, 0, "filing an envelope");
-    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
-    sqlite3_bind_int64(st, 3, n);
-    if ((err = step_int(p, st, &seq, &found, "filing an envelope")) != LB_OK || found)
-        return err;
-    if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_MAKE)))
-        return fail(p, 0, "filing an envelope");
-    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
-    if ((err = step_int(p, st, &seq, &found, "filing an envelope")) != LB_OK)
-        return err;
+    if (!fresh) {
+        if (!(st = lb_srvsql_stmt(p->c, SQL_FILED_GET)))
+            return fail(p, 0, "filing an envelope");
+        lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+        sqlite3_bind_int64(st, 3, n);
+        if ((err = step_int(p, st, &seq, &found, "filing an envelope")) != LB_OK || found)
+            return err;
+    }
     if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_NEXT)))
         return fail(p, 0, "filing an envelope");
     lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
@@ -146,7 +143,7 @@ static lb_err file_history(push_ctx *p, const char *person, const char *caseload
     if (!err && rc != SQLITE_DONE)
         err = fail(p, rc, "reading a person's history");
     for (i = 0; i < n && !err; i++)
-        err = file_under(p, caseload, ns[i]);
+        err = file_under(p, caseload, ns[i], 0);
     free(ns);
     return err;
 }
@@ -246,8 +243,9 @@ static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
         p->n = 0;
         err = list_add(p, p->who->caseload, 0);
     }
+    /* Only an assignment may have filed it already (with the history). */
     for (i = 0; i < p->n && !err; i++)
-        err = file_under(p, p->list[i].caseload, n);
+        err = file_under(p, p->list[i].caseload, n, !e->has_assign);
     return err;
 }
 

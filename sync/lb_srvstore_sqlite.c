@@ -193,7 +193,8 @@ static lb_err conn_open(lb_srvsql *s, lb_srvsql_conn *c, const char *path)
     sqlite3_extended_result_codes(c->db, 1);
     return lb_srvsql_exec(s, c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                           "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF; "
-                          "PRAGMA temp_store=MEMORY", "setting up the server database");
+                          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384",
+                          "setting up the server database");
 }
 
 static void conn_close(lb_srvsql_conn *c)
