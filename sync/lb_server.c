@@ -23,6 +23,8 @@
 #define DEFAULT_TIMEOUT_S 10
 #define CONNECTION_LIMIT 4000u
 #define DISCARD_MAX ((size_t)LB_PROTO_MAX_BODY * 2)  /* then the connection is cut */
+#define BODY_DEADLINE_TIMEOUTS 12   /* a body trickled in slower than this many
+                                       idle timeouts is cut (120 s by default) */
 
 typedef struct route {
     const char *method, *path;
@@ -57,6 +59,7 @@ struct lb_server {
     lb_srvapi api;
     FILE *log;
     unsigned port;
+    double body_deadline_s;
     pthread_mutex_t mu;     /* guards inflight */
     long inflight;
 };
@@ -311,8 +314,12 @@ static enum MHD_Result on_headers(lb_server *s, struct MHD_Connection *conn, req
 
 /* ---- the body and the answer --------------------------------------------- */
 
-static enum MHD_Result on_data(req *q, const char *data, size_t *size)
+static enum MHD_Result on_data(lb_server *s, req *q, const char *data, size_t *size)
 {
+    if (elapsed_s(&q->start) > s->body_deadline_s) {
+        api_log(s, "cut: a request body arriving too slowly");
+        return MHD_NO; /* a trickle that never goes idle long enough to time out */
+    }
     if (!q->too_large && lb_buf_add(&q->body, data, *size) != 0) {
         q->too_large = 1;
         lb_buf_wipe(&q->body);
@@ -382,7 +389,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*size)
-        return on_data(q, data, size);
+        return on_data(s, q, data, size);
     return on_complete(s, conn, q);
 }
 
@@ -437,6 +444,7 @@ lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server
     const union MHD_DaemonInfo *info;
     lb_server *s;
     lb_err err;
+    unsigned timeout;
     int v6 = 0;
     *out = NULL;
     if (bind_addr(opts, &ss, &v6) != LB_OK) {
@@ -461,7 +469,9 @@ lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server
         server_free(s);
         return err;
     }
-    s->d = daemon_start(s, &ss, v6, opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S);
+    timeout = opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S;
+    s->body_deadline_s = (double)timeout * BODY_DEADLINE_TIMEOUTS;
+    s->d = daemon_start(s, &ss, v6, timeout);
     info = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!info) {
         snprintf(msg, msglen, "cannot listen on %s port %u (in use, or not an address of "
