@@ -14,7 +14,7 @@
 
 #define LB_SRVSQL_FILE "linkbookd.db"
 #define LB_SRVSQL_POOL 8
-#define LB_SRVSQL_STMTS 48
+#define LB_SRVSQL_STMTS 64
 
 typedef struct lb_srvsql_conn {
     sqlite3 *db;

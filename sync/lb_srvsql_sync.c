@@ -307,26 +307,75 @@ static lb_err was_on(push_ctx *p, const char *person, const char *caseload, int 
     return err;
 }
 
-static int assigns_to(const lb_envelope *e, const char *limit)
+static const char SQL_MINE[] =
+    "SELECT 1 FROM envelopes WHERE team = ?1 AND id = ?2 AND device = ?3";
+static const char SQL_PERSON_KNOWN[] =
+    "SELECT 1 FROM envelopes WHERE team = ?1 AND person = ?2 LIMIT 1";
+static const char SQL_PERSON_ACTIVE[] =
+    "SELECT 1 FROM assignments WHERE team = ?1 AND person = ?2 AND active = 1 LIMIT 1";
+static const char SQL_PERSON_SEEN[] =
+    "SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n "
+    "WHERE e.team = ?1 AND e.person = ?2 AND f.team = ?1 AND f.caseload = ?3 LIMIT 1";
+
+/* Whether a one-row query with (team, a, b) finds a row. */
+static lb_err exists(push_ctx *p, const char *sql, const char *a, const char *b, int *yes)
 {
-    return e->has_assign && e->assign_active && strcmp(e->assign_caseload, limit) == 0;
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, sql);
+    int64_t one = 0;
+    if (!st)
+        return fail(p, 0, "checking a push");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, a);
+    if (b)
+        lb_srvsql_text(st, 3, b);
+    return step_int(p, st, &one, yes, "checking a push");
 }
 
-/* Which envelopes a limited uploader may push, against the state before
- * the batch and the batch's own assignments to its caseload. */
+/* A person the uploader may take on: one the team has never heard of (a
+ * new person), or one on nobody's caseload whose history the uploader's
+ * caseload holds already.  A person on another caseload is not: a worker
+ * cannot open someone else's person by assigning them to itself; that
+ * takes a referral from a worker who has them, or a supervisor. */
+static lb_err person_free(push_ctx *p, const char *person, const char *limit, int *yes)
+{
+    int known = 0, active = 0;
+    lb_err err = exists(p, SQL_PERSON_KNOWN, person, NULL, &known);
+    if (err || !known) {
+        *yes = !known;
+        return err;
+    }
+    if ((err = exists(p, SQL_PERSON_ACTIVE, person, NULL, &active)) != LB_OK || active) {
+        *yes = 0;
+        return err;
+    }
+    return exists(p, SQL_PERSON_SEEN, person, limit, yes);
+}
+
+/* Whether a limited uploader may push e, judged on the state before the
+ * batch: LB_NOBODY, a re-push of its own envelope, a person on its
+ * caseload, or a person it may take on (person_free). */
+static lb_err allowed(push_ctx *p, const char *limit, const lb_envelope *e, int *yes)
+{
+    lb_err err;
+    *yes = strcmp(e->person, NOBODY) == 0;
+    if (!*yes && (err = exists(p, SQL_MINE, e->id, p->who->device, yes)) != LB_OK)
+        return err;
+    if (!*yes && (err = was_on(p, e->person, limit, yes)) != LB_OK)
+        return err;
+    if (!*yes)
+        return person_free(p, e->person, limit, yes);
+    return LB_OK;
+}
+
+/* Which envelopes of the batch a limited uploader may push. */
 static lb_err allowed_set(push_ctx *p, const char *limit, const lb_envelope *envs, size_t n,
                           unsigned char *ok)
 {
-    size_t i, j;
+    size_t i;
     lb_err err = LB_OK;
-    int on = 0;
+    int yes = 0;
     for (i = 0; i < n && !err; i++) {
-        ok[i] = strcmp(envs[i].person, NOBODY) == 0 || assigns_to(&envs[i], limit) ||
-                (envs[i].has_assign && strcmp(envs[i].assign_caseload, limit) == 0);
-        for (j = 0; j < n && !ok[i]; j++)
-            ok[i] = assigns_to(&envs[j], limit) && strcmp(envs[j].person, envs[i].person) == 0;
-        if (!ok[i] && (err = was_on(p, envs[i].person, limit, &on)) == LB_OK)
-            ok[i] = (unsigned char)on;
+        err = allowed(p, limit, &envs[i], &yes);
+        ok[i] = (unsigned char)yes;
     }
     return err;
 }
