@@ -2,6 +2,8 @@
  *
  *   linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]
  *   linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]
+ *   linkbookd admin devices TEAM --data DIR
+ *   linkbookd admin revoke TEAM DEVICE --data DIR
  *   linkbookd --help | --version
  *
  * serve prints "listening on HOST:PORT" (one line, flushed) once bound and
@@ -34,6 +36,8 @@
 static const char USAGE[] =
     "usage: linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]\n"
     "       linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]\n"
+    "       linkbookd admin devices TEAM --data DIR\n"
+    "       linkbookd admin revoke TEAM DEVICE --data DIR\n"
     "       linkbookd --help | --version\n"
     "\n"
     "serve          run the sync server on DIR (created if missing); HOST:PORT defaults\n"
@@ -42,13 +46,16 @@ static const char USAGE[] =
     "--timeout S    close a connection idle for S seconds (default $LINKBOOKD_TIMEOUT or 10)\n"
     "team-create    make a team and its first supervisor (named 'supervisor' unless\n"
     "               --name); prints the one-time enrolment code as the last line\n"
+    "devices        list the devices of team TEAM (its id, as team-create printed it)\n"
+    "revoke         refuse DEVICE of TEAM from now on (its supervisor should then sync,\n"
+    "               which rotates the team key)\n"
     "\n"
     "Not yet in this build: --tls-cert/--tls-key (use a TLS proxy) and --postgres.\n"
     "Exit codes: 0 done, 1 failure, 2 invalid usage.\n";
 
 typedef struct opts {
     const char *data, *listen, *name, *timeout;
-    const char *args[2];
+    const char *args[3];
     int nargs;
 } opts;
 
@@ -85,7 +92,7 @@ static int parse_opts(int argc, char **argv, int from, opts *o)
             *slot = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option %s", a);
-        } else if (o->nargs < 2) {
+        } else if (o->nargs < 3) {
             o->args[o->nargs++] = a;
         } else {
             return usage_error("unexpected argument %s", a);
@@ -181,6 +188,15 @@ static int serve(const opts *o)
     return 0;
 }
 
+static int admin_fail(lb_srvstore *st, lb_err err, const char *what)
+{
+    char detail[256];
+    st->ops->errmsg(st, detail, sizeof detail);
+    fprintf(stderr, "linkbookd: could not %s: %s (%s)\n", what, lb_strerror(err), detail);
+    lb_srvstore_close(st);
+    return 1;
+}
+
 static int team_create(const opts *o)
 {
     lb_srvstore *st = NULL;
@@ -188,26 +204,65 @@ static int team_create(const opts *o)
     char code[LB_SRV_CODE_LEN + 1];
     const char *name = o->name ? o->name : "supervisor";
     lb_err err;
-    if (o->nargs != 2 || !o->args[1][0])
+    if (!o->args[1][0])
         return usage_error("%s: team-create needs the team's NAME", "admin");
     if (strlen(o->args[1]) > LB_SRV_NAME_MAX || !name[0] || strlen(name) > LB_SRV_NAME_MAX)
         return usage_error("%s: names are 1 to 128 characters", "team-create");
     if (open_store(o->data, &st) != 0)
         return 1;
-    if ((err = st->ops->team_create(st, o->args[1], name, &who, code)) != LB_OK) {
-        char detail[256];
-        st->ops->errmsg(st, detail, sizeof detail);
-        fprintf(stderr, "linkbookd: could not create the team: %s (%s)\n", lb_strerror(err),
-                detail);
-        lb_srvstore_close(st);
-        return 1;
-    }
+    if ((err = st->ops->team_create(st, o->args[1], name, &who, code)) != LB_OK)
+        return admin_fail(st, err, "create the team");
     fprintf(stderr, "team \"%s\" created: %s\nfirst supervisor \"%s\": user %s\n"
             "enrolment code (single use; 'linkbook enrol URL CODE'):\n", o->args[1], who.team,
             name, who.user);
     printf("%s\n", code);
     fflush(stdout);
     sodium_memzero(code, sizeof code);
+    lb_srvstore_close(st);
+    return 0;
+}
+
+static int print_device(void *ctx, const lb_srv_device *d)
+{
+    (void)ctx;
+    printf("%s  %-8s  %-22s  %s (%s)\n", d->device, d->revoked ? "revoked" : "active", d->role,
+           d->name, d->device_name);
+    return 0;
+}
+
+static int admin_devices(const opts *o)
+{
+    lb_srvstore *st = NULL;
+    lb_err err;
+    if (!lb_proto_is_id(o->args[1]))
+        return usage_error("%s is not a team id (32 hex digits)", o->args[1]);
+    if (open_store(o->data, &st) != 0)
+        return 1;
+    if ((err = st->ops->devices(st, o->args[1], print_device, NULL)) != LB_OK)
+        return admin_fail(st, err, "list the devices");
+    lb_srvstore_close(st);
+    return 0;
+}
+
+static int admin_revoke(const opts *o)
+{
+    lb_srvstore *st = NULL;
+    lb_err err;
+    if (!lb_proto_is_id(o->args[1]) || !lb_proto_is_id(o->args[2]))
+        return usage_error("%s", "revoke takes a team id and a device id (32 hex digits each)");
+    if (open_store(o->data, &st) != 0)
+        return 1;
+    err = st->ops->revoke(st, o->args[1], o->args[2]);
+    if (err == LB_ERR_NOTFOUND) {
+        fprintf(stderr, "linkbookd: team %s has no device %s (see 'linkbookd admin devices')\n",
+                o->args[1], o->args[2]);
+        lb_srvstore_close(st);
+        return EXIT_USAGE;
+    }
+    if (err)
+        return admin_fail(st, err, "revoke the device");
+    fprintf(stderr, "device revoked; a supervisor's next sync rotates the team key\n");
+    printf("%s\n", o->args[2]);
     lb_srvstore_close(st);
     return 0;
 }
@@ -234,7 +289,11 @@ int main(int argc, char **argv)
             return usage_error("serve takes no argument %s", o.args[0]);
         return serve(&o);
     }
-    if (o.nargs < 1 || strcmp(o.args[0], "team-create"))
-        return usage_error("admin: unknown or missing subcommand%s (try team-create)", "");
-    return team_create(&o);
+    if (o.nargs >= 1 && !strcmp(o.args[0], "team-create"))
+        return o.nargs == 2 ? team_create(&o) : usage_error("%s", "team-create takes one NAME");
+    if (o.nargs >= 1 && !strcmp(o.args[0], "devices"))
+        return o.nargs == 2 ? admin_devices(&o) : usage_error("%s", "devices takes one TEAM id");
+    if (o.nargs >= 1 && !strcmp(o.args[0], "revoke"))
+        return o.nargs == 3 ? admin_revoke(&o) : usage_error("%s", "revoke takes TEAM and DEVICE ids");
+    return usage_error("%s", "admin: unknown or missing subcommand (try team-create, devices, revoke)");
 }
