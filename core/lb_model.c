@@ -280,7 +280,7 @@ static lb_err person_activate(lb_store *s, const char *pid)
     lb_record *p = NULL;
     const char *status;
     lb_err err;
-    if (strcmp(s->active_person, pid) == 0)
+    if (lb_store_known_active(s, pid))
         return LB_OK;
     err = lb_record_get(s, pid, &p);
     status = err ? NULL : json_string_value(json_object_get(p->fields, "status"));
@@ -288,7 +288,7 @@ static lb_err person_activate(lb_store *s, const char *pid)
         err = put(s, "person", pid, pid, json_pack("{s:s}", "status", "active"), NULL);
     lb_record_free(p);
     if (!err)
-        memcpy(s->active_person, pid, LB_ID_HEX + 1);
+        lb_store_note_active(s, pid);
     return err;
 }
 

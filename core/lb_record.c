@@ -300,7 +300,7 @@ lb_err lb_record_merge(lb_store *s, const lb_change *c)
     uint64_t created = c->hlc;
     lb_err err = state_load(s, c->record, c->kind, c->person, &state, &created);
     if (strcmp(c->kind, "person") == 0)
-        s->active_person[0] = '\0';
+        lb_store_forget_active(s);
     if (err)
         return err;
     if (state) {
