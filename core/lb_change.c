@@ -100,8 +100,9 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext)
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing the change log");
 }
 
-/* Keep c in the log, then merge it into its record. */
-static lb_err change_keep(lb_store *s, const lb_change *c)
+/* Keep c in the log, then merge it into its record (or create the record,
+ * when c made its id just now: fresh). */
+static lb_err change_keep(lb_store *s, const lb_change *c, int fresh)
 {
     lb_change kept = *c;
     lb_buf f;
@@ -114,7 +115,9 @@ static lb_err change_keep(lb_store *s, const lb_change *c)
         err = change_insert(s, c, f.data);
     lb_buf_wipe(&f);
     kept.seq = sqlite3_last_insert_rowid(s->db);
-    return err ? err : lb_record_merge(s, &kept);
+    if (err)
+        return err;
+    return fresh ? lb_record_create(s, &kept) : lb_record_merge(s, &kept);
 }
 
 static int valid_id(const char *id)
@@ -140,13 +143,13 @@ static lb_err change_stamp(lb_store *s, lb_change *c, const char *kind, const ch
                            const char *person)
 {
     lb_err err = copy_text(s, c->kind, sizeof c->kind, kind, "record kind");
-    lb_id_new(c->id);
+    lb_store_new_id(s, c->id);
     if (record && !valid_id(record))
         return lb_store_fail(s, LB_ERR_INVALID, "record id: not a full id");
     if (record)
         memcpy(c->record, record, LB_ID_HEX + 1);
     else
-        lb_id_new(c->record);
+        lb_store_new_id(s, c->record);
     if (!person)
         person = c->record;
     if (!valid_id(person))
@@ -175,7 +178,7 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
     c.author = s->author;
     c.fields = fields;
     if (!err)
-        err = change_keep(s, &c);
+        err = change_keep(s, &c, record == NULL);
     err = lb_store_write_end(s, own, err);
     if (!err && record_out)
         memcpy(record_out, c.record, LB_ID_HEX + 1);
@@ -210,7 +213,7 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c)
         err = change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
-        err = change_keep(s, c);
+        err = change_keep(s, c, 0);
     }
     return lb_store_write_end(s, own, err);
 }

@@ -308,7 +308,12 @@ lb_err lb_record_merge(lb_store *s, const lb_change *c)
         json_decref(state);
         return err;
     }
-    err = record_new(s, c, c->seq);
+    return lb_record_create(s, c);
+}
+
+lb_err lb_record_create(lb_store *s, const lb_change *c)
+{
+    lb_err err = record_new(s, c, c->seq);
     if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
         err = nhs_index_update(s, c->person, c->fields);
     return err;

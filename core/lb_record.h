@@ -46,6 +46,10 @@ lb_err lb_record_find_nhs(lb_store *s, const char *nhs, char out[LB_ID_HEX + 1])
  * log inside its transaction; front ends use lb_change_write instead. */
 lb_err lb_record_merge(lb_store *s, const lb_change *c);
 
+/* The record that change c (kept at c->seq) creates under an id made just
+ * now, so known to be new: no lookup before the insert. */
+lb_err lb_record_create(lb_store *s, const lb_change *c);
+
 /* Delete every materialised record and index row (before a rebuild). */
 lb_err lb_record_clear_all(lb_store *s);
 

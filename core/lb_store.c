@@ -92,6 +92,19 @@ static lb_err exec_sql(lb_store *s, const char *sql, const char *what)
     return rc == SQLITE_OK ? LB_OK : lb_store_sqlfail(s, rc, what);
 }
 
+void lb_store_new_id(lb_store *s, char out[LB_ID_HEX + 1])
+{
+    long pid = (long)getpid();
+    if (s->pool_pid != pid || s->pool_used + LB_ID_HEX / 2 > sizeof s->pool) {
+        randombytes_buf(s->pool, sizeof s->pool);
+        s->pool_used = 0;
+        s->pool_pid = pid;
+    }
+    sodium_bin2hex(out, LB_ID_HEX + 1, s->pool + s->pool_used, LB_ID_HEX / 2);
+    sodium_memzero(s->pool + s->pool_used, LB_ID_HEX / 2);
+    s->pool_used += LB_ID_HEX / 2;
+}
+
 int lb_store_known_active(const lb_store *s, const char *pid)
 {
     unsigned i;

@@ -11,6 +11,7 @@
 #define LB_STMT_CACHE 48
 #define LB_ERRMSG_LEN 512
 #define LB_ACTIVE_CACHE 32
+#define LB_POOL_LEN 1024
 
 struct lb_store {
     sqlite3 *db;
@@ -28,6 +29,11 @@ struct lb_store {
      * rolled back (lb_store_forget_active). */
     char active[LB_ACTIVE_CACHE][LB_ID_HEX + 1];
     unsigned active_next;
+    /* Random bytes for new ids, drawn from the system in blocks; refilled
+     * in a forked child, which must not repeat its parent's ids. */
+    unsigned char pool[LB_POOL_LEN];
+    size_t pool_used;
+    long pool_pid;
     struct { const char *sql; sqlite3_stmt *st; } stmts[LB_STMT_CACHE];
     char errmsg[LB_ERRMSG_LEN];
 };
@@ -53,6 +59,9 @@ sqlite3_stmt *lb_store_stmt(lb_store *s, const char *sql);
  * commit's failure). */
 lb_err lb_store_write_begin(lb_store *s, int *own);
 lb_err lb_store_write_end(lb_store *s, int own, lb_err err);
+
+/* A new random id (as lb_id_new), from the store's pool of random bytes. */
+void lb_store_new_id(lb_store *s, char out[LB_ID_HEX + 1]);
 
 /* The cache of people known to be past "referred": is pid in it, remember
  * it, forget them all. */
