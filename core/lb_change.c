@@ -56,7 +56,7 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     lb_buf b;
     lb_err err = LB_OK;
     lb_buf_init(&b, LB_BODY_MAX);
-    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author, 0) ||
+    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author) ||
         lb_buf_adds(&b, ",\"f\":") || lb_buf_adds(&b, ftext) || lb_buf_adds(&b, "}"))
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
                             LB_BODY_MAX);
@@ -108,7 +108,7 @@ static lb_err change_keep(lb_store *s, const lb_change *c, int fresh)
     lb_buf f;
     lb_err err = LB_OK;
     lb_buf_init(&f, LB_BODY_MAX);
-    if (lb_buf_add_json(&f, c->fields, JSON_COMPACT) != 0)
+    if (lb_buf_add_json(&f, c->fields) != 0)
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
                             LB_BODY_MAX);
     if (!err)

@@ -75,6 +75,13 @@ static lb_err csv_array(lb_store *s, const char *field, const char *csv, json_t 
     return LB_OK;
 }
 
+/* A JSON string of text already checked by lb_text_check (valid UTF-8), so
+ * not checked again: notes are the bulk of what is recorded. */
+static json_t *checked_text(const char *text)
+{
+    return json_string_nocheck(text);
+}
+
 /* Today's date unless date is given (already checked). */
 static json_t *date_or_today(lb_store *s, const char *date)
 {
@@ -297,8 +304,9 @@ static lb_err contact_extras(lb_store *s, const char *pid, const char *cid,
 {
     lb_err err = LB_OK;
     if (f->note)
-        err = put(s, "note", NULL, pid, json_pack("{s:s, s:s, s:o}", "text", f->note, "contact",
-                                                  cid, "date", date_or_today(s, f->date)), NULL);
+        err = put(s, "note", NULL, pid, json_pack("{s:o, s:s, s:o}", "text", checked_text(f->note),
+                                                  "contact", cid, "date",
+                                                  date_or_today(s, f->date)), NULL);
     if (!err && f->follow_up)
         err = put(s, "task", NULL, pid, json_pack("{s:s, s:s, s:s, s:b}", "due", f->follow_up,
                                                   "text", "follow-up after contact", "contact",
@@ -347,8 +355,8 @@ lb_err lb_note_add(lb_store *s, const char *person, const char *text,
     if (!err)
         err = check_text(s, "text", text, TEXT_MAX_LEN);
     if (!err)
-        err = put(s, "note", NULL, pid, json_pack("{s:s, s:o}", "text", text, "date",
-                                                  date_or_today(s, NULL)), id);
+        err = put(s, "note", NULL, pid, json_pack("{s:o, s:o}", "text", checked_text(text),
+                                                  "date", date_or_today(s, NULL)), id);
     err = lb_store_write_end(s, own, err);
     if (!err)
         copy_id(id_out, id);

@@ -146,7 +146,7 @@ static lb_err state_put(lb_store *s, const char *id, const char *kind, const cha
     lb_buf b;
     lb_err err;
     lb_buf_init(&b, LB_BODY_MAX);
-    if (lb_buf_add_json(&b, state, JSON_COMPACT) != 0)
+    if (lb_buf_add_json(&b, state) != 0)
         err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
                             id, LB_BODY_MAX);
     else
