@@ -56,4 +56,8 @@ int cmd_tasks(const cli_cmd *cmd, int argc, char **argv);
 int cmd_task_done(const cli_cmd *cmd, int argc, char **argv);
 int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 
+/* cmd_conflict.c */
+int cmd_conflicts(const cli_cmd *cmd, int argc, char **argv);
+int cmd_resolve(const cli_cmd *cmd, int argc, char **argv);
+
 #endif

@@ -100,6 +100,15 @@ static const cli_cmd commands[] = {
      "who viewed, exported or changed what",
      "  --person P        only events about one person\n"
      "  --json            print one JSON document\n"},
+    {"conflicts", NULL, "conflicts", cmd_conflicts, "[--json]",
+     "edits of one field made without seeing each other",
+     "Lists each open conflict with its values numbered; the record shows the later\n"
+     "value meanwhile.  Settle one with 'linkbook resolve CONFLICT --keep N'.\n"
+     "  --json            print one JSON document\n"},
+    {"resolve", NULL, "resolve", cmd_resolve, "CONFLICT --keep VALUE-ID",
+     "settle a conflict by keeping one of its values",
+     "CONFLICT is the id (or a unique prefix) from 'linkbook conflicts'; VALUE-ID is\n"
+     "the number of the value to keep.\n"},
     {"check", NULL, "check", cmd_check, "",
      "verify the store's integrity and every ciphertext",
      "Checks the database and decrypts and authenticates every change and record.\n"},
