@@ -14,7 +14,7 @@
  *   {"id", "person", "key", "body", "assign": {"caseload", "active"}}
  * body = base64 (standard, padded) of nonce (24) || XChaCha20-Poly1305
  * ciphertext of the change as compact JSON {"kind", "record", "caseload",
- * "hlc", "device", "author", "fields", "schema"}, under team key "key",
+ * "hlc", "device", "author", "fields", "schema", "prev" (when any)}, under team key "key",
  * with the associated data "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE is
  * 1 or 0) for an assignment, "lbe1|ID|PERSON|KEY|-" otherwise.
  *
@@ -789,7 +789,7 @@ static lb_err change_plain(const lb_change *c, lb_buf *b)
                           "record", c->record, "caseload", c->caseload,
                           "hlc", (json_int_t)c->hlc, "device", c->device,
                           "author", c->author, "fields", c->fields, "schema", c->schema);
-    int rc = j ? lb_buf_add_json(b, j, JSON_COMPACT) : -1;
+    int rc = !j || (c->prev && json_object_set(j, "prev", c->prev)) ? -1 : lb_buf_add_json(b, j);
     json_decref(j);
     return rc ? LB_ERR_NOMEM : LB_OK;
 }
@@ -1075,14 +1075,16 @@ static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t
 {
     const char *kind, *record, *caseload, *device, *author;
     json_int_t hlc = -1, schema = 0;
-    json_t *fields = NULL, *j = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *fields = NULL, *prev = NULL;
+    json_t *j = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
     lb_err err = LB_OK;
-    if (!j || json_unpack(j, "{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:I}", "kind", &kind,
+    if (!j || json_unpack(j, "{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:I, s?o}", "kind", &kind,
                           "record", &record, "caseload", &caseload, "hlc", &hlc,
                           "device", &device, "author", &author, "fields", &fields,
-                          "schema", &schema) != 0 ||
+                          "schema", &schema, "prev", &prev) != 0 ||
         !is_name(kind, LB_KIND_MAX) || !is_id(record) || !is_name(caseload, LB_CASELOAD_MAX) ||
-        hlc < 0 || !is_id(device) || !json_is_object(fields) || schema < 1 || schema > 0xffff)
+        hlc < 0 || !is_id(device) || !json_is_object(fields) || schema < 1 || schema > 0xffff ||
+        (prev && !json_is_object(prev)))
         err = LB_ERR_INVALID;
     if (!err) {
         memcpy(c->id, e->id, LB_ID_HEX + 1);
@@ -1094,6 +1096,7 @@ static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t
         c->hlc = (uint64_t)hlc;
         c->schema = (int)schema;
         c->fields = json_incref(fields);
+        c->prev = json_incref(prev);
         if (!(c->author = strdup(author)))
             err = LB_ERR_NOMEM;
     }
@@ -1144,7 +1147,7 @@ static lb_err pull_apply(pull *p, const lb_change *c, const char **why)
         err = lb_change_apply(p->s, c);
         if (err == LB_ERR_INVALID) {
             sqlite3_exec(p->s->db, "ROLLBACK TO lb_pull", NULL, NULL, NULL);
-            p->s->active_person[0] = '\0';
+            lb_store_forget_active(p->s);
             *why = "its change is malformed";
         }
         sqlite3_exec(p->s->db, "RELEASE lb_pull", NULL, NULL, NULL);
