@@ -627,30 +627,42 @@ static lb_err enrol_save(lb_store *s, const char *url, int insecure, const enrol
     return err;
 }
 
-/* Collect [assignment id, person] of every active assignment to "local". */
-static int collect_local(const lb_record *r, void *ctx)
+typedef struct on_caseload {
+    const char *caseload;
+    json_t *list;
+} on_caseload;
+
+/* Collect [assignment id, person] of every active assignment to a caseload. */
+static int collect_on(const lb_record *r, void *ctx)
 {
+    on_caseload *o = ctx;
     const char *c = json_string_value(json_object_get(r->fields, "caseload"));
-    if (c && strcmp(c, "local") == 0 && json_is_true(json_object_get(r->fields, "active")))
-        return json_array_append_new(ctx, json_pack("[s, s]", r->id, r->person)) != 0;
+    if (c && strcmp(c, o->caseload) == 0 && json_is_true(json_object_get(r->fields, "active")))
+        return json_array_append_new(o->list, json_pack("[s, s]", r->id, r->person)) != 0;
     return 0;
 }
 
-/* Move every person on the provisional caseload "local" to caseload to:
- * the old assignment ends, a new one begins (both are changes). */
-static lb_err move_local(lb_store *s, const char *to)
+/* Move every person on the caseload this device recorded under before it
+ * enrolled ("local", or what init named) to the user's caseload to: the old
+ * assignment ends, a new one begins (both are changes).  Cursors of the
+ * caseload followed before no longer apply. */
+static lb_err move_local(lb_store *s, const char *from, const char *to)
 {
     char today[11];
     json_t *list = json_array(), *item;
+    on_caseload o = {from, list};
     size_t i;
     lb_err err = list ? LB_OK : LB_ERR_NOMEM;
-    if (!err && strcmp(to, "local") != 0)
-        err = lb_record_each(s, "assignment", NULL, collect_local, list);
+    if (!err && strcmp(to, from) != 0) {
+        err = lb_record_each(s, "assignment", NULL, collect_on, &o);
+        if (!err)
+            err = exec(s, "DELETE FROM cursors", "forgetting old cursors");
+    }
     lb_store_today(s, today);
     json_array_foreach(list, i, item) {
         const char *rec = json_string_value(json_array_get(item, 0));
         const char *person = json_string_value(json_array_get(item, 1));
-        json_t *end = json_pack("{s:s, s:b, s:s, s:s}", "caseload", "local", "active", 0,
+        json_t *end = json_pack("{s:s, s:b, s:s, s:s}", "caseload", from, "active", 0,
                                 "to", today, "reason", "enrolled");
         json_t *begin = json_pack("{s:s, s:s, s:s, s:s, s:b}", "caseload", to, "role",
                                   lb_store_role(s), "from", today, "reason", "enrolled",
@@ -702,7 +714,7 @@ lb_err lb_sync_enrolled(lb_store *s, const char *url, int insecure, const json_t
     if (!err && (err = lb_store_set_identity(s, &who)) == LB_OK)
         changed = 1;
     if (!err)
-        err = move_local(s, f.caseload);
+        err = move_local(s, old[2], f.caseload);
     err = lb_store_write_end(s, own, err);
     if (err && changed) {
         who.author = old[0];
