@@ -90,5 +90,8 @@ void cli_remote_close(cli_remote *r);
  * returns the exit code: 5 offline (work kept), 3 credentials refused,
  * 2 bad URL, 1 other failures. */
 int cli_remote_fail(const cli_cmd *cmd, const cli_remote *r, int rc, const char *what);
+/* cmd_conflict.c */
+int cmd_conflicts(const cli_cmd *cmd, int argc, char **argv);
+int cmd_resolve(const cli_cmd *cmd, int argc, char **argv);
 
 #endif

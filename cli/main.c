@@ -137,6 +137,15 @@ static const cli_cmd commands[] = {
      "DEVICE is a device id (any unique prefix; see 'team devices').  The server\n"
      "refuses its token at once; a new team key is sealed to every other device,\n"
      "so changes made from now on are unreadable with what the revoked one holds.\n"},
+    {"conflicts", NULL, "conflicts", cmd_conflicts, "[--json]",
+     "edits of one field made without seeing each other",
+     "Lists each open conflict with its values numbered; the record shows the later\n"
+     "value meanwhile.  Settle one with 'linkbook resolve CONFLICT --keep N'.\n"
+     "  --json            print one JSON document\n"},
+    {"resolve", NULL, "resolve", cmd_resolve, "CONFLICT --keep VALUE-ID",
+     "settle a conflict by keeping one of its values",
+     "CONFLICT is the id (or a unique prefix) from 'linkbook conflicts'; VALUE-ID is\n"
+     "the number of the value to keep.\n"},
     {"check", NULL, "check", cmd_check, "",
      "verify the store's integrity and every ciphertext",
      "Checks the database and decrypts and authenticates every change and record.\n"},

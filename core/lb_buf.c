@@ -1,4 +1,5 @@
 /* lb_buf.c - growable byte buffer with a hard cap (see lb_buf.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -11,6 +12,8 @@ void lb_buf_init(lb_buf *b, size_t max)
     b->cap = 0;
     b->max = max;
 }
+
+static int add_json(lb_buf *b, const json_t *v, int depth);
 
 static int grow(lb_buf *b, size_t need)
 {
@@ -50,16 +53,103 @@ int lb_buf_adds(lb_buf *b, const char *s)
     return lb_buf_add(b, s, strlen(s));
 }
 
-static int dump_cb(const char *p, size_t n, void *ctx)
+/* A JSON string: runs that need no escape are copied whole (jansson's own
+ * dumper decodes every character, which dominated a change's cost). */
+static int add_json_string(lb_buf *b, const char *p, size_t n)
 {
-    return lb_buf_add(ctx, p, n);
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0, run = 0;
+    if (lb_buf_add(b, "\"", 1))
+        return -1;
+    for (;;) {
+        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
+            i++;
+        if (lb_buf_add(b, p + run, i - run))
+            return -1;
+        if (i == n)
+            break;
+        if (u[i] == '"' || u[i] == '\\') {
+            esc[1] = (char)u[i];
+            if (lb_buf_add(b, esc, 2))
+                return -1;
+        } else {
+            esc[4] = hex[u[i] >> 4];
+            esc[5] = hex[u[i] & 15];
+            if (lb_buf_add(b, esc, 6))
+                return -1;
+        }
+        run = ++i;
+    }
+    return lb_buf_add(b, "\"", 1);
 }
 
-int lb_buf_add_json(lb_buf *b, const json_t *v, size_t flags)
+static int add_json_real(lb_buf *b, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY);
+    int rc = text ? lb_buf_adds(b, text) : -1;
+    free(text);
+    return rc;
+}
+
+static int add_json_int(lb_buf *b, json_int_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, v);
+    return n > 0 ? lb_buf_add(b, num, (size_t)n) : -1;
+}
+
+static int add_json_array(lb_buf *b, const json_t *v, int depth)
+{
+    size_t i;
+    json_t *item;
+    if (lb_buf_add(b, "[", 1))
+        return -1;
+    json_array_foreach(v, i, item)
+        if ((i && lb_buf_add(b, ",", 1)) || add_json(b, item, depth + 1))
+            return -1;
+    return lb_buf_add(b, "]", 1);
+}
+
+static int add_json_object(lb_buf *b, const json_t *v, int depth)
+{
+    const char *key;
+    json_t *item;
+    int first = 1;
+    if (lb_buf_add(b, "{", 1))
+        return -1;
+    json_object_foreach((json_t *)v, key, item) {
+        if ((!first && lb_buf_add(b, ",", 1)) || add_json_string(b, key, strlen(key)) ||
+            lb_buf_add(b, ":", 1) || add_json(b, item, depth + 1))
+            return -1;
+        first = 0;
+    }
+    return lb_buf_add(b, "}", 1);
+}
+
+static int add_json(lb_buf *b, const json_t *v, int depth)
+{
+    if (!v || depth > 64)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return add_json_object(b, v, depth);
+    case JSON_ARRAY: return add_json_array(b, v, depth);
+    case JSON_STRING: return add_json_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return add_json_int(b, json_integer_value(v));
+    case JSON_REAL: return add_json_real(b, v);
+    case JSON_TRUE: return lb_buf_adds(b, "true");
+    case JSON_FALSE: return lb_buf_adds(b, "false");
+    case JSON_NULL: return lb_buf_adds(b, "null");
+    }
+    return -1;
+}
+
+int lb_buf_add_json(lb_buf *b, const json_t *v)
 {
     size_t len = b->len;
-    if (json_dump_callback(v, dump_cb, b, flags | JSON_ENCODE_ANY) != 0) {
-        b->len = len; /* drop a partial dump */
+    if (add_json(b, v, 0) != 0) {
+        b->len = len; /* drop a partial text */
         if (b->data)
             b->data[len] = '\0';
         return -1;

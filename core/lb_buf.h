@@ -26,8 +26,10 @@ void lb_buf_init(lb_buf *b, size_t max);
 int lb_buf_add(lb_buf *b, const void *p, size_t n);
 int lb_buf_adds(lb_buf *b, const char *s);
 
-/* Append the compact JSON text of v (flags as for json_dumps). */
-int lb_buf_add_json(lb_buf *b, const json_t *v, size_t flags);
+/* Append the compact JSON text of v (keys in the object's own order; at
+ * most 64 levels deep).  Strings are copied in runs: they are UTF-8
+ * already, as jansson checks on creation. */
+int lb_buf_add_json(lb_buf *b, const json_t *v);
 
 /* Zero the contents and free them; the buffer is empty again.  NULL-safe. */
 void lb_buf_wipe(lb_buf *b);

@@ -41,12 +41,14 @@ void lb_change_clear(lb_change *c)
         return;
     free(c->author);
     json_decref(c->fields);
+    json_decref(c->prev);
     c->author = NULL;
     c->fields = NULL;
+    c->prev = NULL;
 }
 
-/* Seal the content of c, {"a": author, "f": fields}, built around the
- * fields already serialised (ftext), into a new buffer. */
+/* Seal the content of c, {"a": author, "f": fields, "p": prev stamps (when
+ * any)}, built around the fields already serialised (ftext). */
 static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
                           unsigned char **out, size_t *outlen)
 {
@@ -56,8 +58,10 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     lb_buf b;
     lb_err err = LB_OK;
     lb_buf_init(&b, LB_BODY_MAX);
-    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author, 0) ||
-        lb_buf_adds(&b, ",\"f\":") || lb_buf_adds(&b, ftext) || lb_buf_adds(&b, "}"))
+    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author) ||
+        lb_buf_adds(&b, ",\"f\":") || lb_buf_adds(&b, ftext) ||
+        (c->prev && (lb_buf_adds(&b, ",\"p\":") || lb_buf_add_json(&b, c->prev))) ||
+        lb_buf_adds(&b, "}"))
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
                             LB_BODY_MAX);
     json_decref(author);
@@ -100,21 +104,24 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext)
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing the change log");
 }
 
-/* Keep c in the log, then merge it into its record. */
-static lb_err change_keep(lb_store *s, const lb_change *c)
+/* Keep c in the log, then merge it into its record (or create the record,
+ * when c made its id just now: fresh). */
+static lb_err change_keep(lb_store *s, const lb_change *c, int fresh)
 {
     lb_change kept = *c;
     lb_buf f;
     lb_err err = LB_OK;
     lb_buf_init(&f, LB_BODY_MAX);
-    if (lb_buf_add_json(&f, c->fields, JSON_COMPACT) != 0)
+    if (lb_buf_add_json(&f, c->fields) != 0)
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
                             LB_BODY_MAX);
     if (!err)
         err = change_insert(s, c, f.data);
     lb_buf_wipe(&f);
     kept.seq = sqlite3_last_insert_rowid(s->db);
-    return err ? err : lb_record_merge(s, &kept);
+    if (err)
+        return err;
+    return fresh ? lb_record_create(s, &kept) : lb_record_merge(s, &kept);
 }
 
 static int valid_id(const char *id)
@@ -140,13 +147,13 @@ static lb_err change_stamp(lb_store *s, lb_change *c, const char *kind, const ch
                            const char *person)
 {
     lb_err err = copy_text(s, c->kind, sizeof c->kind, kind, "record kind");
-    lb_id_new(c->id);
+    lb_store_new_id(s, c->id);
     if (record && !valid_id(record))
         return lb_store_fail(s, LB_ERR_INVALID, "record id: not a full id");
     if (record)
         memcpy(c->record, record, LB_ID_HEX + 1);
     else
-        lb_id_new(c->record);
+        lb_store_new_id(s, c->record);
     if (!person)
         person = c->record;
     if (!valid_id(person))
@@ -174,8 +181,11 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
         err = lb_store_fail(s, LB_ERR_INVALID, "a change sets an object of fields");
     c.author = s->author;
     c.fields = fields;
+    if (!err && record)
+        err = lb_record_stamps(s, c.record, fields, &c.prev);
     if (!err)
-        err = change_keep(s, &c);
+        err = change_keep(s, &c, record == NULL);
+    json_decref(c.prev);
     err = lb_store_write_end(s, own, err);
     if (!err && record_out)
         memcpy(record_out, c.record, LB_ID_HEX + 1);
@@ -210,7 +220,7 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c)
         err = change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
-        err = change_keep(s, c);
+        err = change_keep(s, c, 0);
     }
     return lb_store_write_end(s, own, err);
 }
@@ -241,11 +251,15 @@ static lb_err row_open(lb_store *s, sqlite3_stmt *st, lb_change *c)
     if (!err) {
         j = json_loadb((char *)plain, len - LB_SEAL_OVERHEAD, 0, NULL);
         sodium_memzero(plain, len - LB_SEAL_OVERHEAD);
-        if (!j || json_unpack(j, "{s:s, s:o}", "a", &author, "f", &c->fields) != 0)
+        if (!j || json_unpack(j, "{s:s, s:o, s?o}", "a", &author, "f", &c->fields,
+                              "p", &c->prev) != 0 || (c->prev && !json_is_object(c->prev))) {
+            c->fields = c->prev = NULL; /* borrowed from j, which goes */
             err = LB_ERR_TAMPERED;
+        }
     }
     if (!err) {
         json_incref(c->fields);
+        json_incref(c->prev);
         c->author = strdup(author);
         if (!c->author)
             err = LB_ERR_NOMEM;

@@ -9,7 +9,10 @@
  *
  * Merge: each field of a record keeps the stamp (HLC, device) of the change
  * that set it; a change sets a field only if its stamp is greater.  So
- * applying changes in any order, or twice, gives the same state.
+ * applying changes in any order, or twice, gives the same state.  Each
+ * change also says which stamp of each field it replaced; two values of one
+ * field neither of whose writers saw the other are kept both and raised as
+ * a conflict (lb_conflict.h) until someone settles it.
  */
 #ifndef LB_CHANGE_H
 #define LB_CHANGE_H
@@ -42,6 +45,9 @@ typedef struct lb_change {
     char device[LB_ID_HEX + 1];
     char *author;   /* owned */
     json_t *fields; /* owned reference */
+    json_t *prev;   /* owned reference or NULL: for each field set, the stamp
+                     * of the value it replaced as its writer saw it ("" for
+                     * none); how merge tells concurrent edits from later ones */
     int schema;
     int64_t seq;    /* position in this store's log; 0 when not kept yet */
 } lb_change;

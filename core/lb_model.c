@@ -75,6 +75,13 @@ static lb_err csv_array(lb_store *s, const char *field, const char *csv, json_t 
     return LB_OK;
 }
 
+/* A JSON string of text already checked by lb_text_check (valid UTF-8), so
+ * not checked again: notes are the bulk of what is recorded. */
+static json_t *checked_text(const char *text)
+{
+    return json_string_nocheck(text);
+}
+
 /* Today's date unless date is given (already checked). */
 static json_t *date_or_today(lb_store *s, const char *date)
 {
@@ -98,6 +105,23 @@ static void copy_id(char *dst, const char *src)
 {
     if (dst)
         memcpy(dst, src, LB_ID_HEX + 1);
+}
+
+/* End a write begun with lb_store_write_begin; on success hand the new
+ * record's id out. */
+static lb_err finish(lb_store *s, int own, lb_err err, const char *id, char *id_out)
+{
+    err = lb_store_write_end(s, own, err);
+    if (!err)
+        copy_id(id_out, id);
+    return err;
+}
+
+/* Begin a write about the person ref names (resolved into pid). */
+static lb_err begin_for(lb_store *s, const char *ref, char pid[LB_ID_HEX + 1], int *own)
+{
+    lb_err err = lb_store_write_begin(s, own);
+    return err ? err : lb_person_resolve(s, ref, pid);
 }
 
 lb_err lb_person_resolve(lb_store *s, const char *ref, char id_out[LB_ID_HEX + 1])
@@ -205,10 +229,7 @@ lb_err lb_person_add(lb_store *s, const lb_person_fields *f, char id_out[LB_ID_H
         err = put(s, "person", NULL, NULL, person_json(s, f, nhs), id);
     if (!err)
         err = assign(s, id, f->caseload ? f->caseload : lb_store_caseload(s), "registered");
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 /* ---- referral, contact ------------------------------------------------------- */
@@ -219,9 +240,7 @@ lb_err lb_referral_add(lb_store *s, const char *person, const lb_referral_fields
     char pid[LB_ID_HEX + 1], id[LB_ID_HEX + 1];
     json_t *reasons = NULL;
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err)
         err = check_code(s, LB_CODES_SOURCE, "source", f->source);
     if (!err)
@@ -234,10 +253,7 @@ lb_err lb_referral_add(lb_store *s, const char *person, const lb_referral_fields
         err = put(s, "referral", NULL, pid,
                   json_pack("{s:s, s:o, s:o, s:s}", "source", f->source, "reasons", reasons,
                             "date", date_or_today(s, f->date), "status", "accepted"), id);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 static lb_err contact_check(lb_store *s, const lb_contact_fields *f, long *minutes)
@@ -280,7 +296,7 @@ static lb_err person_activate(lb_store *s, const char *pid)
     lb_record *p = NULL;
     const char *status;
     lb_err err;
-    if (strcmp(s->active_person, pid) == 0)
+    if (lb_store_known_active(s, pid))
         return LB_OK;
     err = lb_record_get(s, pid, &p);
     status = err ? NULL : json_string_value(json_object_get(p->fields, "status"));
@@ -288,7 +304,7 @@ static lb_err person_activate(lb_store *s, const char *pid)
         err = put(s, "person", pid, pid, json_pack("{s:s}", "status", "active"), NULL);
     lb_record_free(p);
     if (!err)
-        memcpy(s->active_person, pid, LB_ID_HEX + 1);
+        lb_store_note_active(s, pid);
     return err;
 }
 
@@ -297,8 +313,9 @@ static lb_err contact_extras(lb_store *s, const char *pid, const char *cid,
 {
     lb_err err = LB_OK;
     if (f->note)
-        err = put(s, "note", NULL, pid, json_pack("{s:s, s:s, s:o}", "text", f->note, "contact",
-                                                  cid, "date", date_or_today(s, f->date)), NULL);
+        err = put(s, "note", NULL, pid, json_pack("{s:o, s:s, s:o}", "text", checked_text(f->note),
+                                                  "contact", cid, "date",
+                                                  date_or_today(s, f->date)), NULL);
     if (!err && f->follow_up)
         err = put(s, "task", NULL, pid, json_pack("{s:s, s:s, s:s, s:b}", "due", f->follow_up,
                                                   "text", "follow-up after contact", "contact",
@@ -315,9 +332,7 @@ lb_err lb_contact_add(lb_store *s, const char *person, const lb_contact_fields *
     json_t *cats = NULL, *signs = NULL;
     long minutes = 0;
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err)
         err = contact_check(s, f, &minutes);
     if (!err)
@@ -328,10 +343,7 @@ lb_err lb_contact_add(lb_store *s, const char *person, const lb_contact_fields *
         err = put(s, "contact", NULL, pid, contact_json(s, f, minutes, cats, signs), id);
     if (!err)
         err = contact_extras(s, pid, id, f);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 /* ---- notes, goals ---------------------------------------------------------- */
@@ -341,18 +353,13 @@ lb_err lb_note_add(lb_store *s, const char *person, const char *text,
 {
     char pid[LB_ID_HEX + 1], id[LB_ID_HEX + 1];
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err)
         err = check_text(s, "text", text, TEXT_MAX_LEN);
     if (!err)
-        err = put(s, "note", NULL, pid, json_pack("{s:s, s:o}", "text", text, "date",
-                                                  date_or_today(s, NULL)), id);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+        err = put(s, "note", NULL, pid, json_pack("{s:o, s:o}", "text", checked_text(text),
+                                                  "date", date_or_today(s, NULL)), id);
+    return finish(s, own, err, id, id_out);
 }
 
 lb_err lb_note_amend(lb_store *s, const char *note, const char *text,
@@ -375,10 +382,7 @@ lb_err lb_note_amend(lb_store *s, const char *note, const char *text,
                             "date", date_or_today(s, NULL)), id);
     }
     lb_record_free(orig);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 lb_err lb_goal_add(lb_store *s, const char *person, const char *text,
@@ -387,9 +391,7 @@ lb_err lb_goal_add(lb_store *s, const char *person, const char *text,
     char pid[LB_ID_HEX + 1], id[LB_ID_HEX + 1];
     json_t *g;
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err)
         err = check_text(s, "text", text, TEXT_MAX_LEN);
     if (!err)
@@ -403,10 +405,7 @@ lb_err lb_goal_add(lb_store *s, const char *person, const char *text,
         set_opt(g, "target", target);
         err = put(s, "goal", NULL, pid, g, id);
     }
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 lb_err lb_goal_review(lb_store *s, const char *goal, const char *score,
@@ -431,10 +430,7 @@ lb_err lb_goal_review(lb_store *s, const char *goal, const char *score,
         err = put(s, "goal_review", NULL, g->person, r, id);
     }
     lb_record_free(g);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 lb_err lb_goal_status(lb_store *s, const char *goal, const char *status)
@@ -461,9 +457,7 @@ lb_err lb_measure_add(lb_store *s, const char *person, const char *instrument,
     char pid[LB_ID_HEX + 1], id[LB_ID_HEX + 1];
     json_t *ans = NULL, *scores = NULL;
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err && when)
         err = check_code(s, LB_CODES_WHEN, "when", when);
     if (!err)
@@ -473,10 +467,7 @@ lb_err lb_measure_add(lb_store *s, const char *person, const char *instrument,
                   json_pack("{s:s, s:s, s:o, s:o, s:o}", "instrument", instrument, "when",
                             when ? when : "baseline", "answers", ans, "scores", scores,
                             "date", date_or_today(s, NULL)), id);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 lb_err lb_task_done(lb_store *s, const char *task)
@@ -515,9 +506,7 @@ lb_err lb_discharge(lb_store *s, const char *person, const char *reason,
 {
     char pid[LB_ID_HEX + 1], id[LB_ID_HEX + 1];
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err)
         err = check_text(s, "reason", reason, TEXT_MAX_LEN);
     if (!err)
@@ -532,10 +521,7 @@ lb_err lb_discharge(lb_store *s, const char *person, const char *reason,
         if (!err)
             err = t.err;
     }
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }
 
 lb_err lb_story_add(lb_store *s, const char *person, const char *text,
@@ -544,9 +530,7 @@ lb_err lb_story_add(lb_store *s, const char *person, const char *text,
     char pid[LB_ID_HEX + 1], id[LB_ID_HEX + 1];
     json_t *doms = NULL;
     int own;
-    lb_err err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = lb_person_resolve(s, person, pid);
+    lb_err err = begin_for(s, person, pid, &own);
     if (!err)
         err = check_text(s, "text", text, TEXT_MAX_LEN);
     if (!err)
@@ -556,8 +540,5 @@ lb_err lb_story_add(lb_store *s, const char *person, const char *text,
                   json_pack("{s:s, s:o, s:b, s:o}", "text", text, "domains",
                             doms ? doms : json_array(), "share_anonymised", share_anonymised != 0,
                             "date", date_or_today(s, NULL)), id);
-    err = lb_store_write_end(s, own, err);
-    if (!err)
-        copy_id(id_out, id);
-    return err;
+    return finish(s, own, err, id, id_out);
 }

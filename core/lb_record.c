@@ -13,11 +13,12 @@
 #include <string.h>
 #include <sodium.h>
 #include "lb_buf.h"
+#include "lb_conflict.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 
 #define AD_MAX 128
-#define STAMP_LEN (16 + 1 + LB_ID_HEX)
+#define STAMP_LEN LB_STAMP_LEN
 
 static const char SQL_GET[] =
     "SELECT kind, person, created, body, change FROM records WHERE id = ?1";
@@ -146,7 +147,7 @@ static lb_err state_put(lb_store *s, const char *id, const char *kind, const cha
     lb_buf b;
     lb_err err;
     lb_buf_init(&b, LB_BODY_MAX);
-    if (lb_buf_add_json(&b, state, JSON_COMPACT) != 0)
+    if (lb_buf_add_json(&b, state) != 0)
         err = lb_store_fail(s, LB_ERR_INVALID, "record %s is too large (at most %u bytes)",
                             id, LB_BODY_MAX);
     else
@@ -210,21 +211,56 @@ static int state_rebase(json_t *state, const char *stamp, const char *author)
     return rc;
 }
 
-/* Set each field of the change whose stamp is newer than the state's. */
-static int state_merge_fields(json_t *state, json_t *fields, const char *stamp)
+/* Did the writer of a value whose replaced stamp was prev see the value
+ * stamped other?  (It saw it, or something at least as new.) */
+static int saw(const char *prev, const char *other)
+{
+    return prev && strcmp(prev, other) >= 0;
+}
+
+/* Note a conflict on field between the current value (stamp cur) and the
+ * change's (stamp, v) when neither writer saw the other's value. */
+static int note_conflict(json_t *state, json_t *prev, const char *key, const char *cur,
+                         const char *stamp, json_t *v, json_t *conflicts)
+{
+    const char *cprev = json_string_value(json_object_get(prev, key));
+    const char *xprev = json_string_value(json_object_get(json_object_get(state, "q"), key));
+    if (!cur || strcmp(cur, stamp) == 0 || saw(cprev, cur) || saw(xprev, stamp) ||
+        json_equal(json_object_get(json_object_get(state, "f"), key), v))
+        return 0; /* one saw the other, or both wrote the same value */
+    return json_array_append_new(conflicts, json_pack(
+        "{s:s, s:[{s:s, s:O}, {s:s, s:O}]}", "field", key, "values",
+        "stamp", cur, "value", json_object_get(json_object_get(state, "f"), key),
+        "stamp", stamp, "value", v));
+}
+
+/* Set each field of the change whose stamp is newer than the state's,
+ * keeping what stamp each new value replaced ("q"); concurrent edits are
+ * added to conflicts. */
+static int state_merge_fields(json_t *state, const lb_change *c, const char *stamp,
+                              json_t *conflicts)
 {
     json_t *f = json_object_get(state, "f"), *h = json_object_get(state, "h"), *v;
-    const char *key, *c = json_string_value(json_object_get(state, "c"));
+    json_t *q = json_object_get(state, "q");
+    const char *key, *created = json_string_value(json_object_get(state, "c"));
     int rc = 0;
-    json_object_foreach(fields, key, v) {
+    if (!q && json_object_set_new(state, "q", q = json_object()))
+        return -1;
+    json_object_foreach(c->fields, key, v) {
         const char *old = field_stamp(state, key);
+        const char *replaced = json_string_value(json_object_get(c->prev, key));
+        rc |= note_conflict(state, c->prev, key, old, stamp, v, conflicts);
         if (old && strcmp(stamp, old) < 0)
             continue;
         rc |= json_object_set(f, key, v);
-        if (strcmp(stamp, c) == 0)
+        if (strcmp(stamp, created) == 0)
             json_object_del(h, key);
         else
             rc |= json_object_set_new(h, key, json_string(stamp));
+        if (replaced && *replaced)
+            rc |= json_object_set_new(q, key, json_string(replaced));
+        else
+            json_object_del(q, key);
     }
     return rc;
 }
@@ -260,17 +296,21 @@ static lb_err merge_state(lb_store *s, const lb_change *c, json_t *state, uint64
 {
     char stamp[STAMP_LEN + 1];
     const char *cur = json_string_value(json_object_get(state, "c"));
-    lb_err err = LB_OK;
+    json_t *conflicts = json_array();
+    lb_err err = conflicts ? LB_OK : LB_ERR_NOMEM;
     stamp_of(c, stamp);
-    if (!cur || strcmp(stamp, cur) < 0) {
+    if (!err && (!cur || strcmp(stamp, cur) < 0)) {
         created = c->hlc;
         if (state_rebase(state, stamp, c->author))
             err = LB_ERR_NOMEM;
     }
-    if (!err && state_merge_fields(state, c->fields, stamp))
+    if (!err && state_merge_fields(state, c, stamp, conflicts))
         err = LB_ERR_NOMEM;
     if (!err)
         err = state_put(s, c->record, c->kind, c->person, created, state);
+    if (!err && json_array_size(conflicts))
+        err = lb_conflict_note(s, c->record, conflicts);
+    json_decref(conflicts);
     if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
         err = nhs_index_update(s, c->person, json_object_get(state, "f"));
     return err;
@@ -300,7 +340,7 @@ lb_err lb_record_merge(lb_store *s, const lb_change *c)
     uint64_t created = c->hlc;
     lb_err err = state_load(s, c->record, c->kind, c->person, &state, &created);
     if (strcmp(c->kind, "person") == 0)
-        s->active_person[0] = '\0';
+        lb_store_forget_active(s);
     if (err)
         return err;
     if (state) {
@@ -308,15 +348,81 @@ lb_err lb_record_merge(lb_store *s, const lb_change *c)
         json_decref(state);
         return err;
     }
-    err = record_new(s, c, c->seq);
+    return lb_record_create(s, c);
+}
+
+lb_err lb_record_create(lb_store *s, const lb_change *c)
+{
+    lb_err err = record_new(s, c, c->seq);
     if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
         err = nhs_index_update(s, c->person, c->fields);
     return err;
 }
 
+/* The state of record id whatever its kind; LB_ERR_NOTFOUND if none. */
+static lb_err state_by_id(lb_store *s, const char *id, json_t **state)
+{
+    sqlite3_stmt *st = lb_store_stmt(s, SQL_GET);
+    char kind[LB_KIND_MAX + 1], person[LB_ID_HEX + 1];
+    int rc;
+    lb_err err = LB_OK;
+    if (!st)
+        return LB_ERR_INTERNAL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(kind, sizeof kind, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(person, sizeof person, "%s", (const char *)sqlite3_column_text(st, 1));
+        err = state_of_row(s, id, kind, person, st, 3, state);
+    } else {
+        err = rc == SQLITE_DONE ? lb_store_fail(s, LB_ERR_NOTFOUND, "no record %s", id)
+                                : lb_store_sqlfail(s, rc, "reading a record");
+    }
+    sqlite3_reset(st);
+    return err;
+}
+
+lb_err lb_record_stamps(lb_store *s, const char *id, const json_t *fields, json_t **prev)
+{
+    json_t *state = NULL, *out, *v;
+    const char *key;
+    lb_err err = state_by_id(s, id, &state);
+    if (err == LB_ERR_NOTFOUND) {
+        *prev = NULL;
+        return LB_OK;
+    }
+    if (err)
+        return err;
+    out = json_object();
+    json_object_foreach((json_t *)fields, key, v) {
+        const char *stamp = field_stamp(state, key);
+        json_object_set_new(out, key, json_string(stamp ? stamp : ""));
+    }
+    json_decref(state);
+    if (!out)
+        return LB_ERR_NOMEM;
+    *prev = out;
+    return LB_OK;
+}
+
+lb_err lb_record_field_stamp(lb_store *s, const char *id, const char *field,
+                             char out[LB_STAMP_LEN + 1])
+{
+    json_t *state = NULL;
+    const char *stamp;
+    lb_err err = state_by_id(s, id, &state);
+    if (err)
+        return err;
+    stamp = field_stamp(state, field);
+    snprintf(out, LB_STAMP_LEN + 1, "%s", stamp ? stamp : "");
+    json_decref(state);
+    return LB_OK;
+}
+
 lb_err lb_record_clear_all(lb_store *s)
 {
-    int rc = sqlite3_exec(s->db, "DELETE FROM records; DELETE FROM nhs_index", NULL, NULL, NULL);
+    int rc = sqlite3_exec(s->db, "DELETE FROM records; DELETE FROM nhs_index; "
+                                 "DELETE FROM conflicts", NULL, NULL, NULL);
     return rc == SQLITE_OK ? LB_OK : lb_store_sqlfail(s, rc, "clearing records for a rebuild");
 }
 

@@ -46,6 +46,23 @@ lb_err lb_record_find_nhs(lb_store *s, const char *nhs, char out[LB_ID_HEX + 1])
  * log inside its transaction; front ends use lb_change_write instead. */
 lb_err lb_record_merge(lb_store *s, const lb_change *c);
 
+/* The record that change c (kept at c->seq) creates under an id made just
+ * now, so known to be new: no lookup before the insert. */
+lb_err lb_record_create(lb_store *s, const lb_change *c);
+
+/* A stamp: which change set a field, as text that sorts in (HLC, device)
+ * order: 16 hex digits of the HLC, ':', the device id. */
+#define LB_STAMP_LEN (16 + 1 + LB_ID_HEX)
+
+/* For each field of fields, the stamp record id carries for it now ("" if
+ * never set), as a new object in *prev; *prev is NULL when there is no such
+ * record yet.  The change log keeps these with an update (lb_change.h). */
+lb_err lb_record_stamps(lb_store *s, const char *id, const json_t *fields, json_t **prev);
+
+/* The stamp of one field of record id now ("" if never set). */
+lb_err lb_record_field_stamp(lb_store *s, const char *id, const char *field,
+                             char out[LB_STAMP_LEN + 1]);
+
 /* Delete every materialised record and index row (before a rebuild). */
 lb_err lb_record_clear_all(lb_store *s);
 

@@ -92,6 +92,39 @@ static lb_err exec_sql(lb_store *s, const char *sql, const char *what)
     return rc == SQLITE_OK ? LB_OK : lb_store_sqlfail(s, rc, what);
 }
 
+void lb_store_new_id(lb_store *s, char out[LB_ID_HEX + 1])
+{
+    long pid = (long)getpid();
+    if (s->pool_pid != pid || s->pool_used + LB_ID_HEX / 2 > sizeof s->pool) {
+        randombytes_buf(s->pool, sizeof s->pool);
+        s->pool_used = 0;
+        s->pool_pid = pid;
+    }
+    sodium_bin2hex(out, LB_ID_HEX + 1, s->pool + s->pool_used, LB_ID_HEX / 2);
+    sodium_memzero(s->pool + s->pool_used, LB_ID_HEX / 2);
+    s->pool_used += LB_ID_HEX / 2;
+}
+
+int lb_store_known_active(const lb_store *s, const char *pid)
+{
+    unsigned i;
+    for (i = 0; i < LB_ACTIVE_CACHE; i++)
+        if (s->active[i][0] && memcmp(s->active[i], pid, LB_ID_HEX) == 0)
+            return 1;
+    return 0;
+}
+
+void lb_store_note_active(lb_store *s, const char *pid)
+{
+    memcpy(s->active[s->active_next], pid, LB_ID_HEX + 1);
+    s->active_next = (s->active_next + 1) % LB_ACTIVE_CACHE;
+}
+
+void lb_store_forget_active(lb_store *s)
+{
+    memset(s->active, 0, sizeof s->active);
+}
+
 lb_err lb_store_need_keys(lb_store *s)
 {
     if (!s->keys)
@@ -119,7 +152,7 @@ lb_err lb_store_write_end(lb_store *s, int own, lb_err err)
         err = exec_sql(s, "COMMIT", "committing a write");
     if (err) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        s->active_person[0] = '\0'; /* what it cached may be undone */
+        lb_store_forget_active(s); /* what it cached may be undone */
     }
     return err;
 }
@@ -145,7 +178,7 @@ lb_err lb_store_commit(lb_store *s)
     err = exec_sql(s, "COMMIT", "committing");
     if (err) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        s->active_person[0] = '\0';
+        lb_store_forget_active(s);
     }
     s->in_tx = 0;
     return err;
@@ -156,7 +189,7 @@ void lb_store_rollback(lb_store *s)
     if (s && s->in_tx) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->in_tx = 0;
-        s->active_person[0] = '\0';
+        lb_store_forget_active(s);
     }
 }
 

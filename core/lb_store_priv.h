@@ -10,6 +10,8 @@
 
 #define LB_STMT_CACHE 48
 #define LB_ERRMSG_LEN 512
+#define LB_ACTIVE_CACHE 32
+#define LB_POOL_LEN 1024
 
 struct lb_store {
     sqlite3 *db;
@@ -22,9 +24,16 @@ struct lb_store {
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
     int in_tx;                  /* an explicit lb_store_begin is open */
-    /* The last person seen past "referred" (a contact need not read them
-     * again); cleared whenever any person record changes. */
-    char active_person[LB_ID_HEX + 1];
+    /* People recently seen past "referred", so that a contact need not read
+     * them again; emptied whenever any person record changes or a write is
+     * rolled back (lb_store_forget_active). */
+    char active[LB_ACTIVE_CACHE][LB_ID_HEX + 1];
+    unsigned active_next;
+    /* Random bytes for new ids, drawn from the system in blocks; refilled
+     * in a forked child, which must not repeat its parent's ids. */
+    unsigned char pool[LB_POOL_LEN];
+    size_t pool_used;
+    long pool_pid;
     struct { const char *sql; sqlite3_stmt *st; } stmts[LB_STMT_CACHE];
     char errmsg[LB_ERRMSG_LEN];
 };
@@ -50,6 +59,15 @@ sqlite3_stmt *lb_store_stmt(lb_store *s, const char *sql);
  * commit's failure). */
 lb_err lb_store_write_begin(lb_store *s, int *own);
 lb_err lb_store_write_end(lb_store *s, int own, lb_err err);
+
+/* A new random id (as lb_id_new), from the store's pool of random bytes. */
+void lb_store_new_id(lb_store *s, char out[LB_ID_HEX + 1]);
+
+/* The cache of people known to be past "referred": is pid in it, remember
+ * it, forget them all. */
+int lb_store_known_active(const lb_store *s, const char *pid);
+void lb_store_note_active(lb_store *s, const char *pid);
+void lb_store_forget_active(lb_store *s);
 
 /* LB_ERR_LOCKED with a message unless the store is unlocked. */
 lb_err lb_store_need_keys(lb_store *s);

@@ -14,7 +14,7 @@
  *   {"id", "person", "key", "body", "assign": {"caseload", "active"}}
  * body = base64 (standard, padded) of nonce (24) || XChaCha20-Poly1305
  * ciphertext of the change as compact JSON {"kind", "record", "caseload",
- * "hlc", "device", "author", "fields", "schema"}, under team key "key",
+ * "hlc", "device", "author", "fields", "schema", "prev" (when any)}, under team key "key",
  * with the associated data "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE is
  * 1 or 0) for an assignment, "lbe1|ID|PERSON|KEY|-" otherwise.
  *
@@ -627,30 +627,42 @@ static lb_err enrol_save(lb_store *s, const char *url, int insecure, const enrol
     return err;
 }
 
-/* Collect [assignment id, person] of every active assignment to "local". */
-static int collect_local(const lb_record *r, void *ctx)
+typedef struct on_caseload {
+    const char *caseload;
+    json_t *list;
+} on_caseload;
+
+/* Collect [assignment id, person] of every active assignment to a caseload. */
+static int collect_on(const lb_record *r, void *ctx)
 {
+    on_caseload *o = ctx;
     const char *c = json_string_value(json_object_get(r->fields, "caseload"));
-    if (c && strcmp(c, "local") == 0 && json_is_true(json_object_get(r->fields, "active")))
-        return json_array_append_new(ctx, json_pack("[s, s]", r->id, r->person)) != 0;
+    if (c && strcmp(c, o->caseload) == 0 && json_is_true(json_object_get(r->fields, "active")))
+        return json_array_append_new(o->list, json_pack("[s, s]", r->id, r->person)) != 0;
     return 0;
 }
 
-/* Move every person on the provisional caseload "local" to caseload to:
- * the old assignment ends, a new one begins (both are changes). */
-static lb_err move_local(lb_store *s, const char *to)
+/* Move every person on the caseload this device recorded under before it
+ * enrolled ("local", or what init named) to the user's caseload to: the old
+ * assignment ends, a new one begins (both are changes).  Cursors of the
+ * caseload followed before no longer apply. */
+static lb_err move_local(lb_store *s, const char *from, const char *to)
 {
     char today[11];
     json_t *list = json_array(), *item;
+    on_caseload o = {from, list};
     size_t i;
     lb_err err = list ? LB_OK : LB_ERR_NOMEM;
-    if (!err && strcmp(to, "local") != 0)
-        err = lb_record_each(s, "assignment", NULL, collect_local, list);
+    if (!err && strcmp(to, from) != 0) {
+        err = lb_record_each(s, "assignment", NULL, collect_on, &o);
+        if (!err)
+            err = exec(s, "DELETE FROM cursors", "forgetting old cursors");
+    }
     lb_store_today(s, today);
     json_array_foreach(list, i, item) {
         const char *rec = json_string_value(json_array_get(item, 0));
         const char *person = json_string_value(json_array_get(item, 1));
-        json_t *end = json_pack("{s:s, s:b, s:s, s:s}", "caseload", "local", "active", 0,
+        json_t *end = json_pack("{s:s, s:b, s:s, s:s}", "caseload", from, "active", 0,
                                 "to", today, "reason", "enrolled");
         json_t *begin = json_pack("{s:s, s:s, s:s, s:s, s:b}", "caseload", to, "role",
                                   lb_store_role(s), "from", today, "reason", "enrolled",
@@ -702,7 +714,7 @@ lb_err lb_sync_enrolled(lb_store *s, const char *url, int insecure, const json_t
     if (!err && (err = lb_store_set_identity(s, &who)) == LB_OK)
         changed = 1;
     if (!err)
-        err = move_local(s, f.caseload);
+        err = move_local(s, old[2], f.caseload);
     err = lb_store_write_end(s, own, err);
     if (err && changed) {
         who.author = old[0];
@@ -789,7 +801,7 @@ static lb_err change_plain(const lb_change *c, lb_buf *b)
                           "record", c->record, "caseload", c->caseload,
                           "hlc", (json_int_t)c->hlc, "device", c->device,
                           "author", c->author, "fields", c->fields, "schema", c->schema);
-    int rc = j ? lb_buf_add_json(b, j, JSON_COMPACT) : -1;
+    int rc = !j || (c->prev && json_object_set(j, "prev", c->prev)) ? -1 : lb_buf_add_json(b, j);
     json_decref(j);
     return rc ? LB_ERR_NOMEM : LB_OK;
 }
@@ -1075,14 +1087,16 @@ static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t
 {
     const char *kind, *record, *caseload, *device, *author;
     json_int_t hlc = -1, schema = 0;
-    json_t *fields = NULL, *j = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *fields = NULL, *prev = NULL;
+    json_t *j = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
     lb_err err = LB_OK;
-    if (!j || json_unpack(j, "{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:I}", "kind", &kind,
+    if (!j || json_unpack(j, "{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:I, s?o}", "kind", &kind,
                           "record", &record, "caseload", &caseload, "hlc", &hlc,
                           "device", &device, "author", &author, "fields", &fields,
-                          "schema", &schema) != 0 ||
+                          "schema", &schema, "prev", &prev) != 0 ||
         !is_name(kind, LB_KIND_MAX) || !is_id(record) || !is_name(caseload, LB_CASELOAD_MAX) ||
-        hlc < 0 || !is_id(device) || !json_is_object(fields) || schema < 1 || schema > 0xffff)
+        hlc < 0 || !is_id(device) || !json_is_object(fields) || schema < 1 || schema > 0xffff ||
+        (prev && !json_is_object(prev)))
         err = LB_ERR_INVALID;
     if (!err) {
         memcpy(c->id, e->id, LB_ID_HEX + 1);
@@ -1094,6 +1108,7 @@ static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t
         c->hlc = (uint64_t)hlc;
         c->schema = (int)schema;
         c->fields = json_incref(fields);
+        c->prev = json_incref(prev);
         if (!(c->author = strdup(author)))
             err = LB_ERR_NOMEM;
     }
@@ -1144,7 +1159,7 @@ static lb_err pull_apply(pull *p, const lb_change *c, const char **why)
         err = lb_change_apply(p->s, c);
         if (err == LB_ERR_INVALID) {
             sqlite3_exec(p->s->db, "ROLLBACK TO lb_pull", NULL, NULL, NULL);
-            p->s->active_person[0] = '\0';
+            lb_store_forget_active(p->s);
             *why = "its change is malformed";
         }
         sqlite3_exec(p->s->db, "RELEASE lb_pull", NULL, NULL, NULL);

@@ -41,10 +41,11 @@ lb_err lb_sync_device_key(lb_store *s, unsigned char pk[LB_SYNC_PK_LEN]);
 
 /* Keep what POST /v1/enrol answered (resp) for server url: the token
  * (sealed), ids, role, caseload.  The store's identity becomes the user's
- * (author = name, role, caseload), and every person on the provisional
- * caseload "local" is moved to the user's caseload by assignment changes
- * (the "local" one ends: {"caseload": "local", "active": false}; a new one
- * begins).  One transaction.  "epoch" may be a string or an integer.
+ * (author = name, role, caseload), and every person on the caseload the
+ * store recorded under until then ("local" by default) is moved to the
+ * user's caseload by assignment changes (the old one ends: {"caseload":
+ * old, "active": false}; a new one begins); cursors start again when the
+ * caseload changes.  One transaction.  "epoch" may be a string or an integer.
  * Enrolling again is allowed into the same team only (LB_ERR_EXISTS). */
 lb_err lb_sync_enrolled(lb_store *s, const char *url, int insecure, const json_t *resp);
 

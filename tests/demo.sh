@@ -10,6 +10,10 @@
 #    signposting and a follow-up that is already overdue, a goal, an ONS4
 #    baseline, the overdue list and the person's record.  Each step prints
 #    a heading, the command, then what linkbook prints.
+# 4. The team: linkbookd on loopback, a supervisor and the link worker
+#    enrol, the worker records offline while the server is down, the server
+#    comes back, sync, and the supervisor's device shows the new records;
+#    the server's files hold no name.
 #
 # POSIX sh.  Run from anywhere: sh tests/demo.sh
 set -eu
@@ -17,7 +21,8 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-PACKAGES="build-essential pkg-config libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev sqlite3"
+PACKAGES="build-essential pkg-config libsqlite3-dev libsodium-dev libjansson-dev libcmocka-dev sqlite3
+libcurl4-openssl-dev libmicrohttpd-dev"
 
 say() {
     printf '%s\n' "$*"
@@ -40,6 +45,8 @@ missing_packages() {
         pkg-config --exists sqlite3 || _m="$_m libsqlite3-dev"
         pkg-config --exists libsodium || _m="$_m libsodium-dev"
         pkg-config --exists jansson || _m="$_m libjansson-dev"
+        pkg-config --exists libcurl || _m="$_m libcurl4-openssl-dev"
+        pkg-config --exists libmicrohttpd || _m="$_m libmicrohttpd-dev"
     fi
     # One name once each, in a stable order.
     printf '%s\n' $_m | sort -u | tr '\n' ' ' | sed 's/ *$//'
@@ -69,7 +76,8 @@ fi
 say "== Building linkbook (make)"
 make -s
 LB="$ROOT/build/linkbook"
-if [ ! -x "$LB" ]; then
+LBD="$ROOT/build/linkbookd"
+if [ ! -x "$LB" ] || [ ! -x "$LBD" ]; then
     say "linkbook demo: make did not produce $LB"
     exit 1
 fi
@@ -77,7 +85,15 @@ say
 
 # --- 3. a day ---------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/linkbook-demo.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+SERVER_PID=""
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM HUP
 LINKBOOK_STORE="$WORK/store"
 LINKBOOK_PASSPHRASE="demo passphrase - never use a fixed one for real records"
@@ -167,6 +183,86 @@ if grep -rl -e Okafor -e 9434765919 "$LINKBOOK_STORE"; then
 fi
 say "(nothing found)"
 
+# --- 4. the team ------------------------------------------------------------------
+say
+say "== The team: sync through linkbookd on this machine (127.0.0.1)"
+
+# start_server LISTEN: run linkbookd in the background; PORT is where it listens.
+start_server() {
+    : >"$WORK/server.out"
+    "$LBD" serve --data "$WORK/server" --listen "$1" >"$WORK/server.out" 2>>"$WORK/server.log" &
+    SERVER_PID=$!
+    _i=0
+    while ! grep -q '^listening on' "$WORK/server.out"; do
+        _i=$((_i + 1))
+        if [ $_i -gt 100 ]; then
+            say "linkbook demo: linkbookd did not start; its log:"
+            cat "$WORK/server.log"
+            exit 1
+        fi
+        sleep 0.1
+    done
+    PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$WORK/server.out")
+}
+
+step "The service manager creates the team on the server (prints the supervisor's code)"
+say "$ linkbookd admin team-create \"North Leeds PCN\" --data \"\$WORK/server\""
+SUPCODE=$("$LBD" admin team-create "North Leeds PCN" --data "$WORK/server" --name "Sam Okoro" | tail -n 1)
+say "$SUPCODE"
+start_server 127.0.0.1:0
+URL="http://127.0.0.1:$PORT"
+say "(linkbookd serve is listening on $URL)"
+
+WORKER_STORE=$LINKBOOK_STORE
+LINKBOOK_STORE="$WORK/supervisor"
+step "The supervisor makes a store on their own laptop and enrols it"
+run init --name "Sam Okoro" --role supervisor
+run enrol "$URL" "$SUPCODE"
+
+step "The supervisor invites Priya (prints her one-time code)"
+new CODE team invite --role link-worker --name "Priya Shah"
+
+LINKBOOK_STORE=$WORKER_STORE
+step "Priya enrols the laptop she recorded on today: Margaret moves to her caseload"
+run enrol "$URL" "$CODE"
+
+LINKBOOK_STORE="$WORK/supervisor"
+step "The supervisor syncs: the team key is sealed to Priya's device"
+run sync
+
+LINKBOOK_STORE=$WORKER_STORE
+step "Priya syncs: her day goes up, end-to-end encrypted"
+run sync
+
+step "Afternoon, no signal (the server is down): Priya records a phone call"
+stop_server
+run contact add 9434765919 --mode phone --minutes 15 --category signposting \
+    --note "Rang Margaret: her neighbour will walk with her on Tuesday."
+show_cmd sync
+set +e
+"$LB" sync
+rc=$?
+set -e
+say "(exit $rc: offline, the work is kept)"
+
+step "The signal is back: the server is up again and Priya syncs"
+start_server "127.0.0.1:$PORT"
+run sync
+
+LINKBOOK_STORE="$WORK/supervisor"
+step "The supervisor syncs and reads Margaret's record on their own device"
+run sync
+run show 9434765919
+
+step "The server never saw a name or a note: search its files"
+say "$ grep -rl -e Okafor -e 9434765919 -e neighbour \"\$WORK/server\""
+if grep -rl -e Okafor -e 9434765919 -e neighbour "$WORK/server"; then
+    say "linkbook demo: plaintext found on the server - this is a bug, please report it"
+    exit 1
+fi
+say "(nothing found)"
+stop_server
+
 step "Done"
-say "The temporary store is removed now. 'linkbook help' lists every command;"
-say "README.md is the guide."
+say "The temporary stores and the server's data are removed now. 'linkbook help'"
+say "lists every command; README.md is the guide."

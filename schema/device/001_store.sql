@@ -25,20 +25,18 @@ CREATE TABLE changes (
 
 -- Materialised records: the current state of each record.  A record that
 -- one change made points at that change (its sealed body is the record's
--- state); once a second change touches it, the merged state is sealed here
--- with the stamp of every field inside the ciphertext.  Rebuildable from
--- changes.  Rows are kept in insertion order (seq); only the small id index
--- takes the random ids, so inserts append instead of splitting pages.
+-- state), so the row stays small; once a second change touches it, the
+-- merged state is sealed here with the stamp of every field inside the
+-- ciphertext.  Rebuildable from changes.
 CREATE TABLE records (
-    seq     INTEGER PRIMARY KEY,
-    id      TEXT NOT NULL UNIQUE,
+    id      TEXT PRIMARY KEY,
     kind    TEXT NOT NULL,
     person  TEXT NOT NULL,
     created INTEGER NOT NULL,
     change  INTEGER,
     body    BLOB,
     CHECK ((change IS NULL) <> (body IS NULL))
-);
+) WITHOUT ROWID;
 CREATE INDEX records_person ON records(person, created);
 
 -- Keyed blind index of NHS numbers (BLAKE2b under a derived key).

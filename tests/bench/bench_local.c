@@ -1,5 +1,5 @@
-/* bench_local.c - how fast the link worker's local record is (issue 2,
- * "How fast").  Not a test: it measures and prints, and says whether the
+/* bench_local.c - how fast the link worker's local record is: recording,
+ * unlocking and showing, against its goals.  Not a test: it measures and prints, and says whether the
  * goals hold.
  *
  *   unlock       lb_store_open + lb_store_unlock (Argon2id, the store's

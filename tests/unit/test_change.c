@@ -19,6 +19,7 @@ static int bag_add(const lb_change *c, void *ctx)
     b->v[b->n] = *c;
     b->v[b->n].author = strdup(c->author);
     b->v[b->n].fields = json_deep_copy(c->fields);
+    b->v[b->n].prev = c->prev ? json_deep_copy(c->prev) : NULL;
     b->n++;
     return 0;
 }
