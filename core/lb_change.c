@@ -192,7 +192,7 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
     return err;
 }
 
-static lb_err change_known(lb_store *s, const char *id, int *known)
+lb_err lb_change_known(lb_store *s, const char *id, int *known)
 {
     sqlite3_stmt *st = lb_store_stmt(s, SQL_EXISTS);
     int rc;
@@ -217,7 +217,7 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c)
         !valid_id(c->device) || !c->author || !json_is_object(c->fields))
         err = lb_store_fail(s, LB_ERR_INVALID, "change %.32s is malformed", c->id);
     if (!err)
-        err = change_known(s, c->id, &known);
+        err = lb_change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
         err = change_keep(s, c, 0);

@@ -61,6 +61,9 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
                        const char *person, json_t *fields,
                        char record_out[LB_ID_HEX + 1]);
 
+/* Is the change with this id in the log already? */
+lb_err lb_change_known(lb_store *s, const char *id, int *known);
+
 /* Apply a change (from this device or another) to the materialised tables
  * and keep it in the log; a change already in the log is a no-op. */
 lb_err lb_change_apply(lb_store *s, const lb_change *c);

@@ -338,8 +338,7 @@ static lb_err migrate(lb_store *s, int in_tx)
 
 /* ---- files --------------------------------------------------------------- */
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int make_dirs(const char *dir)
+int lb_store_make_dir(const char *dir)
 {
     char *p, *copy = strdup(dir);
     int rc = 0;
@@ -607,7 +606,7 @@ static lb_err create_file(lb_store *s)
     int fd;
     if (!path)
         return LB_ERR_NOMEM;
-    if (make_dirs(s->dir) != 0) {
+    if (lb_store_make_dir(s->dir) != 0) {
         free(path);
         return lb_store_fail(s, LB_ERR_IO, "cannot create the folder %s (%s)", s->dir, strerror(errno));
     }

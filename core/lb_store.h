@@ -42,6 +42,10 @@ lb_err lb_store_create(const char *dir, const char *pass, size_t passlen,
                        const lb_identity *who, const lb_kdf_params *kdf,
                        lb_store **out);
 
+/* Make dir and its missing parents, mode 0700 for what it makes (stores
+ * and server data are private); 0, or -1 with errno set. */
+int lb_store_make_dir(const char *dir);
+
 /* Open an existing store, locked.  LB_ERR_NOTFOUND if dir holds none,
  * LB_ERR_CORRUPT if the file is not a healthy linkbook store.  Like
  * lb_store_create, *out is set even on failure: read the message, close. */

@@ -62,7 +62,6 @@ static const char SQL_OUTBOX[] =
     "SELECT seq FROM changes WHERE pushed = 0 ORDER BY seq LIMIT ?1";
 static const char SQL_PENDING[] = "SELECT count(*) FROM changes WHERE pushed = 0";
 static const char SQL_ACK[] = "UPDATE changes SET pushed = 1 WHERE id = ?1 AND pushed = 0";
-static const char SQL_KNOWN[] = "SELECT 1 FROM changes WHERE id = ?1";
 static const char SQL_CURSORS[] = "SELECT caseload, seq FROM cursors ORDER BY caseload";
 static const char SQL_CURSOR_PUT[] =
     "INSERT INTO cursors(caseload, seq) VALUES (?1, ?2) "
@@ -1133,28 +1132,13 @@ static const char *assign_mismatch(const env *e, const lb_change *c)
     return NULL;
 }
 
-static lb_err change_known(lb_store *s, const char *id, int *known)
-{
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_KNOWN);
-    int rc;
-    if (!st)
-        return LB_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return lb_store_sqlfail(s, rc, "reading the change log");
-    *known = rc == SQLITE_ROW;
-    return LB_OK;
-}
-
 /* Apply c (unless the log has it) under a savepoint, so a change the log
  * refuses leaves nothing behind; then it counts as on the server. */
 static lb_err pull_apply(pull *p, const lb_change *c, const char **why)
 {
     size_t marked = 0;
     int known = 0;
-    lb_err err = change_known(p->s, c->id, &known);
+    lb_err err = lb_change_known(p->s, c->id, &known);
     if (!err && !known && !(err = exec(p->s, "SAVEPOINT lb_pull", "applying a pulled change"))) {
         err = lb_change_apply(p->s, c);
         if (err == LB_ERR_INVALID) {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <sodium.h>
 #include "lb_srvsql.h"
+#include "lb_store.h"
 #include "lb_schema.h"
 
 #define BUSY_MS 10000
@@ -163,26 +164,6 @@ static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
 
 /* ---- opening ------------------------------------------------------------- */
 
-static int make_dirs(const char *dir)
-{
-    char *p, *copy = strdup(dir);
-    int rc = 0;
-    if (!copy)
-        return -1;
-    for (p = copy + 1; *p && rc == 0; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0700) != 0 && errno != EEXIST)
-            rc = -1;
-        *p = '/';
-    }
-    if (rc == 0 && mkdir(copy, 0700) != 0 && errno != EEXIST)
-        rc = -1;
-    free(copy);
-    return rc;
-}
-
 static lb_err conn_open(lb_srvsql *s, lb_srvsql_conn *c, const char *path)
 {
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -303,7 +284,7 @@ lb_err lb_srvstore_sqlite_open(const char *dir, lb_srvstore **out, char *msg, si
         snprintf(msg, msglen, "libsodium could not be initialised");
         return LB_ERR_CRYPTO;
     }
-    if (make_dirs(dir) != 0) {
+    if (lb_store_make_dir(dir) != 0) {
         snprintf(msg, msglen, "cannot create the data directory %s (%s)", dir, strerror(errno));
         return LB_ERR_IO;
     }
