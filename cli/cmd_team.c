@@ -78,15 +78,6 @@ int cmd_team_invite(const cli_cmd *cmd, int argc, char **argv)
 
 /* ---- devices ---- */
 
-static int is_revoked(const json_t *v)
-{
-    if (json_is_true(v))
-        return 1;
-    if (json_is_string(v))
-        return json_string_value(v)[0] != '\0';
-    return json_is_integer(v) && json_integer_value(v) != 0;
-}
-
 static void print_cell(const json_t *d, const char *key, int width)
 {
     char buf[128];
@@ -125,7 +116,7 @@ static void print_devices(const json_t *list, const char *self)
         print_cell(d, "device_name", 16);
         print_cell(d, "role", 22);
         print_time(json_object_get(d, "last_seen"));
-        fputs(is_revoked(json_object_get(d, "revoked")) ? "revoked" : "active", stdout);
+        fputs(lb_client_is_revoked(json_object_get(d, "revoked")) ? "revoked" : "active", stdout);
         if (id && strcmp(id, self) == 0)
             fputs(" (this device)", stdout);
         fputc('\n', stdout);
@@ -201,7 +192,7 @@ static int revoke_one(const cli_cmd *cmd, cli_remote *r, const json_t *d)
     if (strcmp(id, r->device) == 0)
         return cli_fail(CLI_EXIT_USAGE, "%s is this device (revoke it from another "
                         "supervisor's device)", id);
-    if (is_revoked(json_object_get(d, "revoked"))) {
+    if (lb_client_is_revoked(json_object_get(d, "revoked"))) {
         cli_say("Device %s was already revoked; nothing was changed.", id);
         return CLI_EXIT_OK;
     }

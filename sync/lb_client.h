@@ -159,6 +159,10 @@ lb_client_rc lb_client_sync(lb_client *c, lb_store *s, lb_client_progress progre
 lb_client_rc lb_client_revoke(lb_client *c, lb_store *s, const char *device,
                               int *revoked, int64_t *new_key);
 
+/* Whether a device's "revoked" value in GET /v1/team/devices says revoked:
+ * true, a non-empty date or a non-zero time. */
+int lb_client_is_revoked(const json_t *v);
+
 /* Seal team key key_id to every device in a GET /v1/team/devices answer
  * that is not revoked, and POST them with current = key_id. */
 lb_client_rc lb_client_key_distribute(lb_client *c, lb_store *s, int64_t key_id,

@@ -117,8 +117,7 @@ static lb_client_rc post_keys(lb_client *c, json_t *keys, int64_t current)
     return rc;
 }
 
-/* A "revoked" value: true, a non-empty date or a non-zero time. */
-static int is_revoked(const json_t *v)
+int lb_client_is_revoked(const json_t *v)
 {
     if (json_is_true(v))
         return 1;
@@ -142,7 +141,7 @@ lb_client_rc lb_client_key_distribute(lb_client *c, lb_store *s, int64_t key_id,
     json_array_foreach(list, i, d) {
         const char *id = json_string_value(json_object_get(d, "device"));
         const char *dk = json_string_value(json_object_get(d, "device_key"));
-        if (!id || !dk || is_revoked(json_object_get(d, "revoked")))
+        if (!id || !dk || lb_client_is_revoked(json_object_get(d, "revoked")))
             continue;
         if ((rc = add_sealed(c, s, keys, id, dk, key_id)) != LB_CLIENT_OK)
             goto out;
