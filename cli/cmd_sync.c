@@ -71,7 +71,8 @@ static const char *client_advice(lb_client_rc rc)
     case LB_CLIENT_NOKEY:
         return "a supervisor's next sync approves this device; then run 'linkbook sync'";
     case LB_CLIENT_TLS:
-        return "check the server's certificate, LINKBOOK_CA_FILE or LINKBOOK_PINNED_KEY";
+        return "check the server's certificate; trust its CA with --ca-file or "
+               "LINKBOOK_CA_FILE; a pin is --pin or LINKBOOK_PINNED_KEY";
     case LB_CLIENT_TOO_LARGE:
     case LB_CLIENT_HTTP:
         return "try again later; if it goes on, tell the server's operator";

@@ -36,6 +36,7 @@ struct lb_client {
     int answer_too_big;
     lb_err store_err;
     char msg[512];
+    char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail of the last failed transfer */
 };
 
 const char *lb_client_strerror(lb_client_rc rc)
@@ -227,6 +228,7 @@ static lb_client_rc setup_curl(lb_client *c)
     bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "linkbook-sync/1") != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err) != CURLE_OK;
     if (c->ca_file)
         bad |= curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file) != CURLE_OK;
     if (c->pin && curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, c->pin) != CURLE_OK)
@@ -340,6 +342,7 @@ static CURLcode perform_once(lb_client *c, const char *url, const char *text, si
     } else if ((cc = curl_easy_setopt(h, CURLOPT_HTTPGET, 1L)) != CURLE_OK) {
         return cc;
     }
+    c->curl_err[0] = '\0';
     cc = curl_easy_perform(h);
     if (cc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
@@ -372,7 +375,9 @@ static lb_client_rc net_result(lb_client *c, CURLcode cc, unsigned flags, int *r
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_ISSUER_ERROR:
-        return lb_client_fail(c, LB_CLIENT_TLS, "%s was not trusted: %s", c->url, why);
+        /* libcurl's own text says which check failed (issuer, name, pin). */
+        return lb_client_fail(c, LB_CLIENT_TLS, "%s was not trusted: %s", c->url,
+                              c->curl_err[0] ? c->curl_err : why);
     case CURLE_OUT_OF_MEMORY:
         return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
     case CURLE_WRITE_ERROR:

@@ -1,11 +1,12 @@
 /* lb_server.c - linkbookd's HTTP plumbing on libmicrohttpd (lb_server.h):
  * routing, the checks made before a body is read, bounded bodies, the
- * request log, /metrics, and a graceful stop.  What each route does is in
- * lb_srvapi.c.
+ * request log, /metrics, https through GnuTLS, and a graceful stop.  What
+ * each route does is in lb_srvapi.c.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #define DISCARD_MAX ((size_t)LB_PROTO_MAX_BODY * 2)  /* then the connection is cut */
 #define BODY_DEADLINE_TIMEOUTS 12   /* a body trickled in slower than this many
                                        idle timeouts is cut (120 s by default) */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 typedef struct route {
     const char *method, *path;
@@ -60,8 +62,10 @@ struct lb_server {
     FILE *log;
     unsigned port;
     double body_deadline_s;
-    pthread_mutex_t mu;     /* guards inflight */
+    pthread_mutex_t mu;     /* guards inflight, starting and start_err */
     long inflight;
+    int starting;           /* 1 while MHD_start_daemon runs */
+    char start_err[200];    /* libmicrohttpd's first message while starting */
 };
 
 /* One request, from its headers to its completion. */
@@ -99,6 +103,30 @@ static void api_log(void *ctx, const char *line)
     char t[32];
     stamp(t);
     fprintf(s->log, "%s linkbookd: %s\n", t, line);
+    fflush(s->log);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* libmicrohttpd's own error messages: one printable line each in the log;
+ * the first one while starting is kept to say why a start failed. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    lb_server *s = cls;
+    char line[200], t[32];
+    size_t i, n;
+    vsnprintf(line, sizeof line, fmt, ap);
+    for (i = 0; line[i]; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = ' ';
+    for (n = i; n > 0 && line[n - 1] == ' '; n--)
+        line[n - 1] = '\0';
+    pthread_mutex_lock(&s->mu);
+    if (s->starting && !s->start_err[0])
+        memcpy(s->start_err, line, n + 1);
+    pthread_mutex_unlock(&s->mu);
+    stamp(t);
+    fprintf(s->log, "%s linkbookd: libmicrohttpd: %s\n", t, line);
     fflush(s->log);
 }
 
@@ -417,17 +445,76 @@ static lb_err bind_addr(const lb_server_opts *o, struct sockaddr_storage *ss, in
 }
 
 static struct MHD_Daemon *daemon_start(lb_server *s, const struct sockaddr_storage *ss, int v6,
-                                       unsigned timeout)
+                                       unsigned timeout, const lb_server_opts *o)
 {
+    /* Casts: libmicrohttpd takes the PEM texts as void * but only reads them. */
+    struct MHD_OptionItem tls[] = {
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)o->tls_cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)o->tls_key },
+        { MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)TLS_PRIORITIES },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    int use_tls = o->tls_cert != NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
-                            MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-                            MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                            MHD_OPTION_END);
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) |
+                     (use_tls ? MHD_USE_TLS : 0);
+    struct MHD_Daemon *d;
+    pthread_mutex_lock(&s->mu);
+    s->starting = 1;
+    pthread_mutex_unlock(&s->mu);
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+                         MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+                         MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+                         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                         MHD_OPTION_ARRAY, use_tls ? tls : &tls[3],
+                         MHD_OPTION_END);
+    pthread_mutex_lock(&s->mu);
+    s->starting = 0;
+    pthread_mutex_unlock(&s->mu);
+    return d;
+}
+
+int lb_server_tls_supported(void)
+{
+    return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
+
+/* The options that are wrong before anything starts; LB_OK or why in msg. */
+static lb_err check_opts(const lb_server_opts *o, struct sockaddr_storage *ss, int *v6,
+                         char *msg, size_t msglen)
+{
+    if (bind_addr(o, ss, v6) != LB_OK) {
+        snprintf(msg, msglen, "%s is not a numeric IP address", o->host);
+        return LB_ERR_INVALID;
+    }
+    if (!o->tls_cert != !o->tls_key) {
+        snprintf(msg, msglen, "a TLS certificate needs its private key and a key its "
+                 "certificate: give both, or neither for plain http");
+        return LB_ERR_INVALID;
+    }
+    if (o->tls_cert && !lb_server_tls_supported()) {
+        snprintf(msg, msglen, "this libmicrohttpd was built without TLS support (GnuTLS); "
+                 "install one built with it, or serve plain http on loopback behind a "
+                 "TLS proxy");
+        return LB_ERR_INVALID;
+    }
+    return LB_OK;
+}
+
+/* Why the daemon did not start, in msg. */
+static void start_failed(lb_server *s, const lb_server_opts *o, char *msg, size_t msglen)
+{
+    const char *host = o->host ? o->host : "127.0.0.1";
+    if (o->tls_cert)
+        snprintf(msg, msglen, "cannot serve https on %s port %u: %s (is the key the "
+                 "certificate's own, unencrypted, and the port free on this host?)", host,
+                 o->port, s->start_err[0] ? s->start_err : "libmicrohttpd said no more");
+    else
+        snprintf(msg, msglen, "cannot listen on %s port %u (in use, or not an address of "
+                 "this host?)%s%s", host, o->port, s->start_err[0] ? ": " : "", s->start_err);
 }
 
 static void server_free(lb_server *s)
@@ -447,10 +534,8 @@ lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server
     unsigned timeout;
     int v6 = 0;
     *out = NULL;
-    if (bind_addr(opts, &ss, &v6) != LB_OK) {
-        snprintf(msg, msglen, "%s is not a numeric IP address", opts->host);
-        return LB_ERR_INVALID;
-    }
+    if ((err = check_opts(opts, &ss, &v6, msg, msglen)) != LB_OK)
+        return err;
     if (!(s = calloc(1, sizeof *s)))
         return LB_ERR_NOMEM;
     pthread_mutex_init(&s->mu, NULL);
@@ -471,11 +556,10 @@ lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server
     }
     timeout = opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S;
     s->body_deadline_s = (double)timeout * BODY_DEADLINE_TIMEOUTS;
-    s->d = daemon_start(s, &ss, v6, timeout);
+    s->d = daemon_start(s, &ss, v6, timeout, opts);
     info = s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!info) {
-        snprintf(msg, msglen, "cannot listen on %s port %u (in use, or not an address of "
-                 "this host?)", opts->host ? opts->host : "127.0.0.1", opts->port);
+        start_failed(s, opts, msg, msglen);
         if (s->d)
             MHD_stop_daemon(s->d);
         server_free(s);

@@ -10,6 +10,11 @@
  * document.  One line per request goes to the log stream: time, method,
  * route, status, bytes sent, milliseconds, device id prefix; never a body.
  *
+ * With opts.tls_cert and opts.tls_key it serves https only, through
+ * libmicrohttpd's GnuTLS support (TLS 1.2 and 1.3); without them, plain
+ * http.  libmicrohttpd's own error messages (a refused certificate, a
+ * failed TLS handshake) go to the log stream too, one line each.
+ *
  * The server does not own the store; stop it before closing the store.
  */
 #ifndef LB_SERVER_H
@@ -26,10 +31,18 @@ typedef struct lb_server_opts {
     unsigned port;          /* 0: any free port (see lb_server_port) */
     unsigned timeout_s;     /* idle connection timeout; 0: 10 s */
     FILE *log;              /* request log; NULL: stderr */
+    const char *tls_cert;   /* PEM certificate chain, NUL-terminated; NULL: plain http */
+    const char *tls_key;    /* its unencrypted PEM private key; both or neither.  Read
+                               only during lb_server_start: wipe it once that returns */
 } lb_server_opts;
 
+/* 1 if this libmicrohttpd was built with TLS (GnuTLS), else 0. */
+int lb_server_tls_supported(void);
+
 /* Start serving store in background threads.  On failure *out is NULL
- * and msg says why (LB_ERR_IO: the address could not be bound). */
+ * and msg says why: LB_ERR_IO, the address could not be bound or the
+ * certificate and key were refused; LB_ERR_INVALID, a bad address, only
+ * one of tls_cert and tls_key, or TLS asked of a libmicrohttpd without it. */
 lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server **out,
                        char *msg, size_t msglen);
 

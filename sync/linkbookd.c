@@ -1,29 +1,38 @@
 /* linkbookd.c - the linkbook sync server's command line.
  *
  *   linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]
+ *                   [--tls-cert FILE --tls-key FILE]
  *   linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]
  *   linkbookd admin devices TEAM --data DIR
  *   linkbookd admin revoke TEAM DEVICE --data DIR
  *   linkbookd --help | --version
  *
- * serve prints "listening on HOST:PORT" (one line, flushed) once bound and
+ * serve prints "listening on HOST:PORT" (one line, flushed) once bound, the
+ * same with or without TLS (stderr says "serving https on ..."), and
  * stops cleanly on SIGTERM or SIGINT: no new connections, requests in
  * flight finish (up to 10 s), the store is closed, exit 0.  The idle
  * connection timeout is --timeout, else $LINKBOOKD_TIMEOUT, else 10 s.
  * team-create prints the first supervisor's one-time enrolment code alone
  * on the last line of stdout; words for people go to stderr.
  *
+ * With --tls-cert and --tls-key (PEM files; the key unencrypted) it serves
+ * https only; the key is read into locked memory and wiped as soon as
+ * libmicrohttpd has loaded it.
+ *
  * Exit codes: 0 done, 1 failure, 2 invalid usage or input.
- * Not yet: --tls-cert/--tls-key (put linkbookd behind a TLS proxy until
- * then) and --postgres (the PostgreSQL backend); both are refused clearly.
+ * Not yet: --postgres (the PostgreSQL backend); refused clearly.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
 #include <sodium.h>
 #include "linkbook.h"
 #include "lb_server.h"
@@ -32,9 +41,11 @@
 #define EXIT_USAGE 2
 #define DEFAULT_LISTEN "127.0.0.1:8717"
 #define STOP_GRACE_MS 10000u
+#define PEM_MAX (1024 * 1024)   /* a certificate chain or key file larger than this is refused */
 
 static const char USAGE[] =
     "usage: linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]\n"
+    "                       [--tls-cert FILE --tls-key FILE]\n"
     "       linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]\n"
     "       linkbookd admin devices TEAM --data DIR\n"
     "       linkbookd admin revoke TEAM DEVICE --data DIR\n"
@@ -44,17 +55,22 @@ static const char USAGE[] =
     "               to " DEFAULT_LISTEN ", port 0 picks a free port; prints\n"
     "               'listening on HOST:PORT' once bound; SIGTERM/SIGINT stop it cleanly\n"
     "--timeout S    close a connection idle for S seconds (default $LINKBOOKD_TIMEOUT or 10)\n"
+    "--tls-cert F   serve https with the PEM certificate chain in F (the server's\n"
+    "               certificate first); needs --tls-key\n"
+    "--tls-key F    the certificate's PEM private key, unencrypted (chmod 600)\n"
     "team-create    make a team and its first supervisor (named 'supervisor' unless\n"
     "               --name); prints the one-time enrolment code as the last line\n"
     "devices        list the devices of team TEAM (its id, as team-create printed it)\n"
     "revoke         refuse DEVICE of TEAM from now on (its supervisor should then sync,\n"
     "               which rotates the team key)\n"
     "\n"
-    "Not yet in this build: --tls-cert/--tls-key (use a TLS proxy) and --postgres.\n"
+    "Without TLS, serve on loopback only (or behind a TLS proxy): devices refuse plain\n"
+    "http to any other host unless given --insecure.\n"
+    "Not yet in this build: --postgres.\n"
     "Exit codes: 0 done, 1 failure, 2 invalid usage.\n";
 
 typedef struct opts {
-    const char *data, *listen, *name, *timeout;
+    const char *data, *listen, *name, *timeout, *tls_cert, *tls_key;
     const char *args[3];
     int nargs;
 } opts;
@@ -80,10 +96,8 @@ static int parse_opts(int argc, char **argv, int from, opts *o)
         const char *a = argv[i];
         const char **slot = !strcmp(a, "--data") ? &o->data : !strcmp(a, "--listen") ? &o->listen
                           : !strcmp(a, "--name") ? &o->name : !strcmp(a, "--timeout") ? &o->timeout
-                          : NULL;
-        if (!strcmp(a, "--tls-cert") || !strcmp(a, "--tls-key"))
-            return usage_error("%s: TLS is not built into linkbookd yet; serve on loopback "
-                               "behind a TLS proxy", a);
+                          : !strcmp(a, "--tls-cert") ? &o->tls_cert
+                          : !strcmp(a, "--tls-key") ? &o->tls_key : NULL;
         if (!strcmp(a, "--postgres"))
             return usage_error("%s: the PostgreSQL backend is not built yet; use --data DIR", a);
         if (slot) {
@@ -149,37 +163,170 @@ static int open_store(const char *dir, lb_srvstore **st)
     return 0;
 }
 
+/* A PEM file and its text, NUL-terminated, in sodium_malloc'd memory. */
+typedef struct pem {
+    char *text;
+    size_t len;
+} pem;
+
+static void pem_free(pem *p)
+{
+    if (p->text) {
+        sodium_memzero(p->text, p->len + 1);
+        sodium_free(p->text);
+    }
+    p->text = NULL;
+    p->len = 0;
+}
+
+/* Read path (given as option opt) into p; 0, or an exit code after saying why. */
+static int pem_read(const char *opt, const char *path, pem *p)
+{
+    struct stat sb;
+    ssize_t got = 0;
+    size_t have = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 1;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        fprintf(stderr, "linkbookd: %s %s: cannot read it: %s\n", opt, path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 || sb.st_size > PEM_MAX) {
+        fprintf(stderr, "linkbookd: %s %s: not a PEM file (a regular file of 1 byte to "
+                "1 MiB)\n", opt, path);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (!(p->text = sodium_malloc((size_t)sb.st_size + 1))) {
+        fprintf(stderr, "linkbookd: %s %s: out of memory\n", opt, path);
+        goto out;
+    }
+    p->len = (size_t)sb.st_size;
+    while (have < p->len && (got = read(fd, p->text + have, p->len - have)) > 0)
+        have += (size_t)got;
+    if (got < 0 || have != p->len) {
+        fprintf(stderr, "linkbookd: %s %s: cannot read it: %s\n", opt, path,
+                got < 0 ? strerror(errno) : "it changed while being read");
+        goto out;
+    }
+    p->text[p->len] = '\0';
+    rc = 0;
+out:
+    if (rc)
+        pem_free(p);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* The checks libmicrohttpd's message would not make clear; 0 or EXIT_USAGE. */
+static int pem_check(const char *opt, const char *path, const pem *p, int is_key)
+{
+    const char *want = is_key ? "PRIVATE KEY-----" : "-----BEGIN CERTIFICATE-----";
+    if (strlen(p->text) != p->len || !strstr(p->text, want) ||
+        (is_key && !strstr(p->text, "-----BEGIN "))) {
+        fprintf(stderr, "linkbookd: %s %s: not a PEM %s (expected a '%s' block)\n", opt, path,
+                is_key ? "private key" : "certificate",
+                is_key ? "-----BEGIN ... PRIVATE KEY-----" : want);
+        return EXIT_USAGE;
+    }
+    if (is_key && (strstr(p->text, "ENCRYPTED PRIVATE KEY") || strstr(p->text, "ENCRYPTED\n"))) {
+        fprintf(stderr, "linkbookd: %s %s: the key is encrypted with a passphrase; give it "
+                "unencrypted ('openssl pkey -in KEY -out PLAIN', then chmod 600 PLAIN)\n",
+                opt, path);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Load --tls-cert and --tls-key into cert and key (both or neither); 0 or an exit code. */
+static int tls_load(const opts *o, pem *cert, pem *key)
+{
+    struct stat sb;
+    int rc;
+    if (!o->tls_cert != !o->tls_key)
+        return usage_error("%s", "--tls-cert and --tls-key go together: give both (https), "
+                           "or neither (plain http, for loopback or behind a TLS proxy)");
+    if (!o->tls_cert)
+        return 0;
+    if (!lb_server_tls_supported()) {
+        fprintf(stderr, "linkbookd: this libmicrohttpd was built without TLS (GnuTLS); "
+                "install one with it, or serve on loopback behind a TLS proxy\n");
+        return 1;
+    }
+    if (sodium_init() < 0)
+        return fputs("linkbookd: libsodium could not be initialised\n", stderr), 1;
+    if ((rc = pem_read("--tls-cert", o->tls_cert, cert)) != 0 ||
+        (rc = pem_check("--tls-cert", o->tls_cert, cert, 0)) != 0 ||
+        (rc = pem_read("--tls-key", o->tls_key, key)) != 0 ||
+        (rc = pem_check("--tls-key", o->tls_key, key, 1)) != 0) {
+        pem_free(cert);
+        pem_free(key);
+        return rc;
+    }
+    if (stat(o->tls_key, &sb) == 0 && (sb.st_mode & 077))
+        fprintf(stderr, "linkbookd: warning: --tls-key %s can be read by other users "
+                "(chmod 600 it)\n", o->tls_key);
+    return 0;
+}
+
+/* Say how the server is reached, beside the "listening on" line. */
+static void say_serving(const char *host, unsigned port, const opts *o)
+{
+    unsigned char a[16];
+    int loopback = (inet_pton(AF_INET, host, a) == 1 && a[0] == 127) || !strcmp(host, "::1");
+    char where[80];
+    if (strchr(host, ':'))
+        snprintf(where, sizeof where, "[%s]:%u", host, port);
+    else
+        snprintf(where, sizeof where, "%s:%u", host, port);
+    if (o->tls_cert)
+        fprintf(stderr, "linkbookd: serving https on %s (certificate %s)\n", where, o->tls_cert);
+    else if (!loopback)
+        fprintf(stderr, "linkbookd: warning: serving plain http on %s; devices refuse it "
+                "without --insecure (use --tls-cert and --tls-key, or a TLS proxy)\n", where);
+}
+
 /* Serve until SIGTERM or SIGINT. */
 static int serve(const opts *o)
 {
-    lb_server_opts so = { NULL, 0, 0, NULL };
+    lb_server_opts so = { NULL, 0, 0, NULL, NULL, NULL };
     lb_srvstore *st = NULL;
     lb_server *srv = NULL;
+    pem cert = { NULL, 0 }, key = { NULL, 0 };
     char host[64], msg[512];
     sigset_t set;
-    int sig = 0;
+    int sig = 0, rc;
     if (parse_listen(o->listen ? o->listen : DEFAULT_LISTEN, host, sizeof host, &so.port) != 0)
         return usage_error("--listen %s: expected HOST:PORT, like 127.0.0.1:8717", o->listen);
     if (parse_timeout(o->timeout ? o->timeout : getenv("LINKBOOKD_TIMEOUT"), &so.timeout_s) != 0)
         return usage_error("timeout %s: expected whole seconds from 1 to 3600",
                            o->timeout ? o->timeout : getenv("LINKBOOKD_TIMEOUT"));
+    if ((rc = tls_load(o, &cert, &key)) != 0)
+        return rc;
     so.host = host;
+    so.tls_cert = cert.text;
+    so.tls_key = key.text;
     /* Block the stop signals in every thread; this one waits for them. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (open_store(o->data, &st) != 0)
-        return 1;
-    if (lb_server_start(st, &so, &srv, msg, sizeof msg) != LB_OK) {
+    rc = open_store(o->data, &st);
+    if (rc == 0 && lb_server_start(st, &so, &srv, msg, sizeof msg) != LB_OK) {
         fprintf(stderr, "linkbookd: %s\n", msg);
+        rc = 1;
+    }
+    pem_free(&key);     /* GnuTLS holds its own copy now */
+    pem_free(&cert);
+    if (rc != 0) {
         lb_srvstore_close(st);
-        return 1;
+        return rc;
     }
     printf(strchr(host, ':') ? "listening on [%s]:%u\n" : "listening on %s:%u\n", host,
            lb_server_port(srv));
     fflush(stdout);
+    say_serving(host, lb_server_port(srv), o);
     while (sigwait(&set, &sig) != 0)
         ;
     fprintf(stderr, "linkbookd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -19,7 +19,10 @@
 #                         supervisor's enrolment code)
 #   srv_start [PORT]      start serving $SRV_DATA on 127.0.0.1:PORT (default
 #                         0: any free port, then $PORT is the one bound);
-#                         one check; returns 1 if it did not come up
+#                         one check; returns 1 if it did not come up.
+#                         $SRV_ARGS (default none) go to `serve` as well, e.g.
+#                         "--tls-cert F --tls-key F"; $SRV_SCHEME (default
+#                         http) is the scheme of $URL
 #   srv_stop              SIGTERM, wait (bounded); one check that it stopped
 #                         cleanly (exit 0 within 15 s)
 #   srv_kill9             kill -9 the server and reap it (no check)
@@ -67,6 +70,8 @@ export LINKBOOKD
 
 SRV_PID=""
 SRV_DATA="$tmp/srv"
+SRV_ARGS=""
+SRV_SCHEME=http
 PORT=0
 URL=""
 BG_PIDS=""
@@ -133,7 +138,8 @@ srv_start() {
     _want=${1:-0}
     mkdir -p "$SRV_DATA"
     : >"$tmp/srv.out"
-    "$LINKBOOKD" serve --data "$SRV_DATA" --listen "127.0.0.1:$_want" \
+    # shellcheck disable=SC2086 # SRV_ARGS: words, paths without spaces
+    "$LINKBOOKD" serve --data "$SRV_DATA" --listen "127.0.0.1:$_want" $SRV_ARGS \
         >"$tmp/srv.out" 2>>"$tmp/srv.log" </dev/null &
     SRV_PID=$!
     _i=0
@@ -158,7 +164,7 @@ srv_start() {
         fail "linkbookd listens on the port asked for" "asked $_want, got $PORT"
         return 1
     fi
-    URL="http://127.0.0.1:$PORT"
+    URL="$SRV_SCHEME://127.0.0.1:$PORT"
     ok "linkbookd serve listens on 127.0.0.1:$PORT"
     return 0
 }
