@@ -431,8 +431,8 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
     if (json_object_get(req, "cursors") &&
         apply_cursors(api, who, json_object_get(req, "cursors"), &l, res) != 0)
         goto out;
-    err = api->store->ops->pull(api->store, who->team, l.c, l.n, pull_budget(req),
-                                PULL_MAX_COUNT, pull_add, envs, &more);
+    err = api->store->ops->pull(api->store, who->team, who->device, l.c, l.n,
+                                pull_budget(req), PULL_MAX_COUNT, pull_add, envs, &more);
     if (!err && !(doc = json_pack("{s:O, s:b, s:s, s:I}", "envelopes", envs, "more", more,
                                   "epoch", api->epoch, "time", (json_int_t)now_ms())))
         err = LB_ERR_NOMEM;
