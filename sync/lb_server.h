@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include "lb_err.h"
 #include "lb_srvstore.h"
+#include "lb_srvepoch.h"
 
 typedef struct lb_server lb_server;
 
@@ -26,6 +27,8 @@ typedef struct lb_server_opts {
     unsigned port;          /* 0: any free port (see lb_server_port) */
     unsigned timeout_s;     /* idle connection timeout; 0: 10 s */
     FILE *log;              /* request log; NULL: stderr */
+    lb_srvepoch *epochs;    /* restore detection to keep up to date (NULL: none);
+                               not owned */
 } lb_server_opts;
 
 /* Start serving store in background threads.  On failure *out is NULL

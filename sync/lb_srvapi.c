@@ -276,6 +276,8 @@ void lb_srvapi_push(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
     if (json_array_size(out.rejected) > rejected_before)
         logf_api(api, "refused: %zu envelope(s) from device %.8s (not on its caseload "
                  "or malformed)", json_array_size(out.rejected), who->device);
+    if (json_array_size(out.acks) > 0)
+        lb_srvepoch_note(api->epochs);   /* after the commit: see lb_srvepoch.h */
     lb_srvmetrics_push(api->metrics, json_array_size(out.acks), json_array_size(out.rejected));
     ok(res, push_answer(api, &out));
 out:

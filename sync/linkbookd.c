@@ -1,9 +1,11 @@
 /* linkbookd.c - the linkbook sync server's command line.
  *
  *   linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]
+ *                   [--epoch-file FILE]
  *   linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]
  *   linkbookd admin devices TEAM --data DIR
  *   linkbookd admin revoke TEAM DEVICE --data DIR
+ *   linkbookd admin new-epoch --data DIR [--epoch-file FILE]
  *   linkbookd --help | --version
  *
  * serve prints "listening on HOST:PORT" (one line, flushed) once bound and
@@ -12,6 +14,11 @@
  * connection timeout is --timeout, else $LINKBOOKD_TIMEOUT, else 10 s.
  * team-create prints the first supervisor's one-time enrolment code alone
  * on the last line of stdout; words for people go to stderr.
+ *
+ * Restore detection (lb_srvepoch.h): serve checks the database against the
+ * high-water file (default DIR.epoch, beside the data directory) before it
+ * listens, and makes a new epoch if the database was restored or replaced;
+ * new-epoch forces one (run it with the server stopped).
  *
  * Exit codes: 0 done, 1 failure, 2 invalid usage or input.
  * Not yet: --tls-cert/--tls-key (put linkbookd behind a TLS proxy until
@@ -28,6 +35,7 @@
 #include "linkbook.h"
 #include "lb_server.h"
 #include "lb_srvstore.h"
+#include "lb_srvepoch.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_LISTEN "127.0.0.1:8717"
@@ -35,9 +43,11 @@
 
 static const char USAGE[] =
     "usage: linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]\n"
+    "                       [--epoch-file FILE]\n"
     "       linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]\n"
     "       linkbookd admin devices TEAM --data DIR\n"
     "       linkbookd admin revoke TEAM DEVICE --data DIR\n"
+    "       linkbookd admin new-epoch --data DIR [--epoch-file FILE]\n"
     "       linkbookd --help | --version\n"
     "\n"
     "serve          run the sync server on DIR (created if missing); HOST:PORT defaults\n"
@@ -49,12 +59,17 @@ static const char USAGE[] =
     "devices        list the devices of team TEAM (its id, as team-create printed it)\n"
     "revoke         refuse DEVICE of TEAM from now on (its supervisor should then sync,\n"
     "               which rotates the team key)\n"
+    "new-epoch      announce a new epoch from the next start (after restoring the database\n"
+    "               by means serve cannot detect): devices push everything again; run it\n"
+    "               with the server stopped\n"
+    "--epoch-file F the restore-detection file (default DIR.epoch, beside DIR, not in it:\n"
+    "               serve announces a new epoch when the database is behind it)\n"
     "\n"
     "Not yet in this build: --tls-cert/--tls-key (use a TLS proxy) and --postgres.\n"
     "Exit codes: 0 done, 1 failure, 2 invalid usage.\n";
 
 typedef struct opts {
-    const char *data, *listen, *name, *timeout;
+    const char *data, *listen, *name, *timeout, *epoch_file;
     const char *args[3];
     int nargs;
 } opts;
@@ -80,7 +95,7 @@ static int parse_opts(int argc, char **argv, int from, opts *o)
         const char *a = argv[i];
         const char **slot = !strcmp(a, "--data") ? &o->data : !strcmp(a, "--listen") ? &o->listen
                           : !strcmp(a, "--name") ? &o->name : !strcmp(a, "--timeout") ? &o->timeout
-                          : NULL;
+                          : !strcmp(a, "--epoch-file") ? &o->epoch_file : NULL;
         if (!strcmp(a, "--tls-cert") || !strcmp(a, "--tls-key"))
             return usage_error("%s: TLS is not built into linkbookd yet; serve on loopback "
                                "behind a TLS proxy", a);
@@ -149,11 +164,47 @@ static int open_store(const char *dir, lb_srvstore **st)
     return 0;
 }
 
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "linkbookd: %s\n", line);
+}
+
+/* The restore-detection file: --epoch-file, else DIR.epoch (malloc'd). */
+static char *epoch_path(const opts *o)
+{
+    char *p = o->epoch_file ? strdup(o->epoch_file) : lb_srvepoch_path(o->data);
+    if (!p)
+        fprintf(stderr, "linkbookd: out of memory\n");
+    return p;
+}
+
+/* Open the store and check it for a restore (lb_srvepoch.h); 0 or 1. */
+static int open_checked(const opts *o, lb_srvstore **st, lb_srvepoch **ep)
+{
+    char msg[512], *path;
+    int renewed = 0;
+    if (open_store(o->data, st) != 0)
+        return 1;
+    if (!(path = epoch_path(o)) ||
+        lb_srvepoch_open(*st, path, log_stderr, NULL, ep, &renewed, msg, sizeof msg) != LB_OK) {
+        if (path)
+            fprintf(stderr, "linkbookd: cannot check %s for a restore: %s\n", o->data, msg);
+        free(path);
+        lb_srvstore_close(*st);
+        *st = NULL;
+        return 1;
+    }
+    free(path);
+    return 0;
+}
+
 /* Serve until SIGTERM or SIGINT. */
 static int serve(const opts *o)
 {
-    lb_server_opts so = { NULL, 0, 0, NULL };
+    lb_server_opts so = { NULL, 0, 0, NULL, NULL };
     lb_srvstore *st = NULL;
+    lb_srvepoch *ep = NULL;
     lb_server *srv = NULL;
     char host[64], msg[512];
     sigset_t set;
@@ -170,10 +221,12 @@ static int serve(const opts *o)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (open_store(o->data, &st) != 0)
+    if (open_checked(o, &st, &ep) != 0)
         return 1;
+    so.epochs = ep;
     if (lb_server_start(st, &so, &srv, msg, sizeof msg) != LB_OK) {
         fprintf(stderr, "linkbookd: %s\n", msg);
+        lb_srvepoch_close(ep);
         lb_srvstore_close(st);
         return 1;
     }
@@ -184,6 +237,7 @@ static int serve(const opts *o)
         ;
     fprintf(stderr, "linkbookd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     lb_server_stop(srv, STOP_GRACE_MS);
+    lb_srvepoch_close(ep);
     lb_srvstore_close(st);
     return 0;
 }
@@ -267,6 +321,30 @@ static int admin_revoke(const opts *o)
     return 0;
 }
 
+/* admin new-epoch: a new epoch in the database and the file. */
+static int admin_new_epoch(const opts *o)
+{
+    lb_srvstore *st = NULL;
+    char epoch[LB_SRV_ID_LEN + 1], msg[512], *path = epoch_path(o);
+    lb_err err;
+    if (!path || open_store(o->data, &st) != 0) {
+        free(path);
+        return 1;
+    }
+    err = lb_srvepoch_renew(st, path, epoch, msg, sizeof msg);
+    free(path);
+    lb_srvstore_close(st);
+    if (err && err != LB_ERR_IO) {
+        fprintf(stderr, "linkbookd: could not make a new epoch: %s\n", msg);
+        return 1;
+    }
+    if (err)
+        fprintf(stderr, "linkbookd: %s\n", msg);
+    fprintf(stderr, "new epoch; devices push everything again at their next sync\n");
+    printf("%s\n", epoch);
+    return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -295,5 +373,8 @@ int main(int argc, char **argv)
         return o.nargs == 2 ? admin_devices(&o) : usage_error("%s", "devices takes one TEAM id");
     if (o.nargs >= 1 && !strcmp(o.args[0], "revoke"))
         return o.nargs == 3 ? admin_revoke(&o) : usage_error("%s", "revoke takes TEAM and DEVICE ids");
-    return usage_error("%s", "admin: unknown or missing subcommand (try team-create, devices, revoke)");
+    if (o.nargs >= 1 && !strcmp(o.args[0], "new-epoch"))
+        return o.nargs == 1 ? admin_new_epoch(&o) : usage_error("%s", "new-epoch takes no argument");
+    return usage_error("%s", "admin: unknown or missing subcommand (try team-create, devices, "
+                       "revoke, new-epoch)");
 }
