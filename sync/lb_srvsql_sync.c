@@ -255,15 +255,17 @@ static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
     return err;
 }
 
-/* Whether a stored envelope row (SQL_ENV_GET) is the same as e. */
+/* Whether a stored envelope row (SQL_ENV_GET) holds the same change as e:
+ * the same routing facts (person, assignment).  The body and key may
+ * differ: a device seals a change again, with a fresh nonce and its
+ * current team key, each time it pushes it (a lost acknowledgement, or a
+ * new server epoch that put its whole log back into the outbox); the copy
+ * stored first is kept. */
 static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
 {
     const char *person = (const char *)sqlite3_column_text(st, 1);
     const char *caseload = (const char *)sqlite3_column_text(st, 4);
-    size_t len = (size_t)sqlite3_column_bytes(st, 3);
-    if (!person || strcmp(person, e->person) != 0 || sqlite3_column_int64(st, 2) != e->key)
-        return 0;
-    if (len != e->body_len || memcmp(sqlite3_column_blob(st, 3), e->body, len) != 0)
+    if (!person || strcmp(person, e->person) != 0)
         return 0;
     if (!e->has_assign)
         return caseload == NULL;
@@ -272,7 +274,7 @@ static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
 }
 
 /* Store and file one envelope, or find it stored: *n its row; *clash when
- * its id is taken by a different envelope. */
+ * its id is taken by a different change (same_envelope). */
 static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash)
 {
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_GET);
