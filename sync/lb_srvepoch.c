@@ -102,25 +102,41 @@ static void read_state(const char *path, state *st)
         memset(st, 0, sizeof *st);
 }
 
+/* Write line to a new file at tmp; 0, or -1 with errno. */
+static int write_new(const char *tmp, const char *line, size_t len)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), saved;
+    ssize_t w;
+    if (fd < 0)
+        return -1;
+    w = write(fd, line, len);
+    saved = errno;
+    if (close(fd) != 0)
+        return -1;
+    if (w < 0 || (size_t)w != len) {
+        errno = w < 0 ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
 /* Write the file: PATH.tmp, then rename over PATH; 0, or -1 with errno. */
 static int write_state(const char *path, const char *epoch, int64_t high)
 {
     char line[LINE_MAX_LEN], *tmp;
     size_t plen = strlen(path);
-    int fd, n, rc = -1, saved;
+    int n, rc, saved;
     n = snprintf(line, sizeof line, MAGIC "%s %" PRId64 "\n", epoch, high);
-    if (n <= 0 || (size_t)n >= sizeof line || !(tmp = malloc(plen + 5)))
-        return errno = ENOMEM, -1;
+    if (n <= 0 || (size_t)n >= sizeof line || !(tmp = malloc(plen + 5))) {
+        errno = ENOMEM;
+        return -1;
+    }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0 && write(fd, line, (size_t)n) == n && close(fd) == 0) {
-        fd = -1;
+    rc = write_new(tmp, line, (size_t)n);
+    if (rc == 0)
         rc = rename(tmp, path);
-    }
     saved = errno;
-    if (fd >= 0)
-        close(fd);
     if (rc != 0)
         unlink(tmp);
     free(tmp);
