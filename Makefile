@@ -94,6 +94,10 @@ $(LINKBOOKD): $(SERVER_OBJ) $(PROTO_OBJ) $(LIB_A)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# test_proto tests sync/lb_proto.c, outside the core library.
+$(BUILD)/tests/test_proto: tests/unit/test_proto.c $(PROTO_OBJ) $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(PROTO_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
 

@@ -34,7 +34,8 @@
  *         [{"id", "error"}], "epoch", "time"}
  *     The server commits, files each envelope under every caseload its
  *     person is on (a per-caseload sequence), then answers.  Re-pushing an
- *     envelope answers its original sequence numbers.
+ *     envelope answers its original sequence numbers, also when it was
+ *     sealed again (same id, person and assign; the first copy is kept).
  *   POST /v1/pull    {"cursors": {caseload: last seq seen, ...},
  *                     "max_bytes": n (optional)}
  *     -> {"envelopes": [envelope, ...], "cursors": {caseload: seq, ...},
@@ -43,7 +44,10 @@
  *         lack the current team key)}
  *     Every caseload the device may follow is answered, those not in the
  *     request from 0.  A worker follows its own caseload; a supervisor every
- *     caseload of the team.
+ *     caseload of the team.  Each envelope reaches a device once, and never
+ *     when that device pushed it; the cursors move past both.
+ *     A different "epoch" than before: the server's database was restored
+ *     or replaced (sync/lb_srvepoch.h); push everything again, cursors 0.
  *   GET  /v1/keys    -> {"keys": [{"key", "sealed": base64(crypto_box_seal
  *                       of the 32-byte team key to this device)}]}
  *   POST /v1/keys    {"keys": [{"device", "key", "sealed"}], "current": id}

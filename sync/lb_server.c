@@ -542,6 +542,7 @@ lb_err lb_server_start(lb_srvstore *store, const lb_server_opts *opts, lb_server
     s->store = store;
     s->log = opts->log ? opts->log : stderr;
     s->api.store = store;
+    s->api.epochs = opts->epochs;
     s->api.log = api_log;
     s->api.log_ctx = s;
     if (!(s->metrics = lb_srvmetrics_new(ROUTE_NAMES))) {

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include "lb_err.h"
 #include "lb_srvstore.h"
+#include "lb_srvepoch.h"
 
 typedef struct lb_server lb_server;
 
@@ -34,6 +35,8 @@ typedef struct lb_server_opts {
     const char *tls_cert;   /* PEM certificate chain, NUL-terminated; NULL: plain http */
     const char *tls_key;    /* its unencrypted PEM private key; both or neither.  Read
                                only during lb_server_start: wipe it once that returns */
+    lb_srvepoch *epochs;    /* restore detection to keep up to date (NULL: none);
+                               not owned */
 } lb_server_opts;
 
 /* 1 if this libmicrohttpd was built with TLS (GnuTLS), else 0. */

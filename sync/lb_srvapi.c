@@ -276,6 +276,8 @@ void lb_srvapi_push(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
     if (json_array_size(out.rejected) > rejected_before)
         logf_api(api, "refused: %zu envelope(s) from device %.8s (not on its caseload "
                  "or malformed)", json_array_size(out.rejected), who->device);
+    if (json_array_size(out.acks) > 0)
+        lb_srvepoch_note(api->epochs);   /* after the commit: see lb_srvepoch.h */
     lb_srvmetrics_push(api->metrics, json_array_size(out.acks), json_array_size(out.rejected));
     ok(res, push_answer(api, &out));
 out:
@@ -431,8 +433,8 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
     if (json_object_get(req, "cursors") &&
         apply_cursors(api, who, json_object_get(req, "cursors"), &l, res) != 0)
         goto out;
-    err = api->store->ops->pull(api->store, who->team, l.c, l.n, pull_budget(req),
-                                PULL_MAX_COUNT, pull_add, envs, &more);
+    err = api->store->ops->pull(api->store, who->team, who->device, l.c, l.n,
+                                pull_budget(req), PULL_MAX_COUNT, pull_add, envs, &more);
     if (!err && !(doc = json_pack("{s:O, s:b, s:s, s:I}", "envelopes", envs, "more", more,
                                   "epoch", api->epoch, "time", (json_int_t)now_ms())))
         err = LB_ERR_NOMEM;

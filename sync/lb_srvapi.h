@@ -13,11 +13,13 @@
 #include <jansson.h>
 #include "lb_srvstore.h"
 #include "lb_srvmetrics.h"
+#include "lb_srvepoch.h"
 
 typedef struct lb_srvapi {
     lb_srvstore *store;
     lb_srvmetrics *metrics;
     char epoch[LB_SRV_ID_LEN + 1];
+    lb_srvepoch *epochs;      /* told after each push that stored (NULL: none) */
     void (*log)(void *ctx, const char *line);  /* refusals and storage failures */
     void *log_ctx;
 } lb_srvapi;

@@ -56,8 +56,8 @@ lb_err lb_srvsql_followed(lb_srvstore *s, const lb_srv_who *who, lb_srv_caseload
                           void *ctx);
 lb_err lb_srvsql_caseload_elsewhere(lb_srvstore *s, const char *team, const char *caseload,
                                     int *yes);
-lb_err lb_srvsql_pull(lb_srvstore *s, const char *team, lb_srv_cursor *cursors, size_t n,
-                      size_t max_bytes, size_t max_count, lb_srv_envelope_fn fn, void *ctx,
-                      int *more);
+lb_err lb_srvsql_pull(lb_srvstore *s, const char *team, const char *skip_from,
+                      lb_srv_cursor *cursors, size_t n, size_t max_bytes, size_t max_count,
+                      lb_srv_envelope_fn fn, void *ctx, int *more);
 
 #endif

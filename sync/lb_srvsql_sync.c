@@ -11,6 +11,11 @@
  * still filed under the caseload it ends, so that caseload learns of it.
  * Assignment facts of one (person, caseload) apply in the order they reach
  * the server: devices order them by HLC, the server only routes.
+ *
+ * Pulling: each caseload after its cursor, one snapshot for all of them.
+ * An envelope is sent to a device once: not again under a second followed
+ * caseload, and never when that device uploaded it (it has it); the
+ * cursors still move past what is not sent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 
 #define NOBODY "00000000000000000000000000000000"
 #define ENVELOPE_JSON_OVERHEAD 256   /* keys, ids, from, size: an estimate */
+#define PULL_MAX_SKIPPED 200000      /* rows passed over in one pull answer */
 
 static const char SQL_ENV_GET[] =
     "SELECT n, person, key_id, body, assign_caseload, assign_active FROM envelopes "
@@ -249,15 +255,17 @@ static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
     return err;
 }
 
-/* Whether a stored envelope row (SQL_ENV_GET) is the same as e. */
+/* Whether a stored envelope row (SQL_ENV_GET) holds the same change as e:
+ * the same routing facts (person, assignment).  The body and key may
+ * differ: a device seals a change again, with a fresh nonce and its
+ * current team key, each time it pushes it (a lost acknowledgement, or a
+ * new server epoch that put its whole log back into the outbox); the copy
+ * stored first is kept. */
 static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
 {
     const char *person = (const char *)sqlite3_column_text(st, 1);
     const char *caseload = (const char *)sqlite3_column_text(st, 4);
-    size_t len = (size_t)sqlite3_column_bytes(st, 3);
-    if (!person || strcmp(person, e->person) != 0 || sqlite3_column_int64(st, 2) != e->key)
-        return 0;
-    if (len != e->body_len || memcmp(sqlite3_column_blob(st, 3), e->body, len) != 0)
+    if (!person || strcmp(person, e->person) != 0)
         return 0;
     if (!e->has_assign)
         return caseload == NULL;
@@ -266,7 +274,7 @@ static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
 }
 
 /* Store and file one envelope, or find it stored: *n its row; *clash when
- * its id is taken by a different envelope. */
+ * its id is taken by a different change (same_envelope). */
 static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash)
 {
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_GET);
@@ -488,6 +496,8 @@ static const char SQL_PULL_FILED[] = "SELECT caseload, seq FROM filed WHERE enve
 
 typedef struct pull_ctx {
     size_t bytes, count, max_bytes, max_count;
+    size_t skipped;           /* rows passed over without sending them */
+    const char *skip_from;    /* the pulling device: its own are not sent */
     lb_srv_cursor *cursors;   /* every caseload of the request */
     size_t ncursors;
     lb_srvsql_conn *c;
@@ -537,19 +547,36 @@ static void row_envelope(sqlite3_stmt *st, lb_envelope *e)
     snprintf(e->from, sizeof e->from, "%s", (const char *)sqlite3_column_text(st, 8));
 }
 
+/* Whether the current row is the pulling device's own upload: it has
+ * it, so only the cursor moves past it. */
+static int own_upload(const pull_ctx *q, sqlite3_stmt *st)
+{
+    const char *from = (const char *)sqlite3_column_text(st, 8);
+    return q->skip_from && from && strcmp(from, q->skip_from) == 0;
+}
+
 /* Read one caseload after its cursor; returns an sqlite code, -1 when
- * the callback failed, -2 when reading filings failed. */
+ * the callback failed, -2 when reading filings failed.  Rows passed over
+ * (own uploads, delivered elsewhere) only move the cursor; at most
+ * PULL_MAX_SKIPPED of them in one answer, then "more". */
 static int pull_caseload(pull_ctx *q, sqlite3_stmt *st, lb_srv_cursor *cur)
 {
     lb_envelope e;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t cost = (size_t)sqlite3_column_bytes(st, 5) / 3 * 4 + 4 + ENVELOPE_JSON_OVERHEAD;
-        int dup = q->ncursors > 1 ? delivered_elsewhere(q, cur, sqlite3_column_int64(st, 1)) : 0;
+        int dup = own_upload(q, st);
+        if (!dup && q->ncursors > 1)
+            dup = delivered_elsewhere(q, cur, sqlite3_column_int64(st, 1));
         if (dup < 0)
             return -2;
+        if (dup && q->skipped >= PULL_MAX_SKIPPED) {
+            q->more = 1;
+            return SQLITE_DONE;
+        }
         if (dup) {
             cur->seq = sqlite3_column_int64(st, 0);
+            q->skipped++;
             continue;
         }
         if (q->count >= q->max_count || (q->count > 0 && q->bytes + cost > q->max_bytes)) {
@@ -566,9 +593,9 @@ static int pull_caseload(pull_ctx *q, sqlite3_stmt *st, lb_srv_cursor *cur)
     return rc;
 }
 
-lb_err lb_srvsql_pull(lb_srvstore *base, const char *team, lb_srv_cursor *cursors, size_t n,
-                      size_t max_bytes, size_t max_count, lb_srv_envelope_fn fn, void *ctx,
-                      int *more)
+lb_err lb_srvsql_pull(lb_srvstore *base, const char *team, const char *skip_from,
+                      lb_srv_cursor *cursors, size_t n, size_t max_bytes, size_t max_count,
+                      lb_srv_envelope_fn fn, void *ctx, int *more)
 {
     lb_srvsql *s = (lb_srvsql *)base;
     lb_srvsql_conn *c;
@@ -579,7 +606,7 @@ lb_err lb_srvsql_pull(lb_srvstore *base, const char *team, lb_srv_cursor *cursor
     int rc = SQLITE_DONE;
     memset(&q, 0, sizeof q);
     q.max_bytes = max_bytes, q.max_count = max_count, q.fn = fn, q.ctx = ctx;
-    q.cursors = cursors, q.ncursors = n;
+    q.cursors = cursors, q.ncursors = n, q.skip_from = skip_from;
     q.c = c = lb_srvsql_get(s);
     /* One read transaction: every caseload from the same snapshot. */
     err = lb_srvsql_exec(s, c, "BEGIN", "reading envelopes");

@@ -94,6 +94,14 @@ typedef struct lb_srvstore_ops {
     void (*errmsg)(lb_srvstore *s, char *buf, size_t len);
     /* The random id made with the database. */
     lb_err (*epoch)(lb_srvstore *s, char out[LB_SRV_ID_LEN + 1]);
+    /* Replace it (a restore was detected, or an operator asked): devices
+     * that see a new epoch push everything again and restart their
+     * cursors.  epoch is LB_SRV_ID_LEN hex digits. */
+    lb_err (*epoch_set)(lb_srvstore *s, const char *epoch);
+    /* The highest envelope number committed (0 when there is none).  It
+     * only grows while the database lives; a lower one than was seen
+     * before means the database was restored (lb_srvepoch.h). */
+    lb_err (*high_water)(lb_srvstore *s, int64_t *n);
 
     /* A team with its first supervisor: who gets team and user filled, code
      * the supervisor's one-time enrolment code. */
@@ -127,10 +135,13 @@ typedef struct lb_srvstore_ops {
                                  int *yes);
     /* Envelopes after each cursor, in sequence order, each at most once,
      * until max_bytes (estimated JSON size; at least one envelope) or
-     * max_count; advances the cursors in place; *more when stopped early. */
-    lb_err (*pull)(lb_srvstore *s, const char *team, lb_srv_cursor *cursors, size_t n,
-                   size_t max_bytes, size_t max_count, lb_srv_envelope_fn fn, void *ctx,
-                   int *more);
+     * max_count; advances the cursors in place; *more when stopped early.
+     * Envelopes uploaded by device skip_from (NULL: none) are not passed
+     * to fn, but the cursors move past them: a device is not sent back
+     * what it pushed. */
+    lb_err (*pull)(lb_srvstore *s, const char *team, const char *skip_from,
+                   lb_srv_cursor *cursors, size_t n, size_t max_bytes, size_t max_count,
+                   lb_srv_envelope_fn fn, void *ctx, int *more);
 
     lb_err (*key_current)(lb_srvstore *s, const char *team, int64_t *key);
     /* Keep sealed keys for devices of team (LB_ERR_NOTFOUND: a device is

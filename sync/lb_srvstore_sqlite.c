@@ -338,6 +338,42 @@ static lb_err step_done(lb_srvsql *s, lb_srvsql_conn *c, sqlite3_stmt *st, const
     return rc == SQLITE_DONE ? LB_OK : lb_srvsql_fail(s, c, rc, what);
 }
 
+static const char SQL_EPOCH_SET[] =
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?1)";
+
+static lb_err sql_epoch_set(lb_srvstore *base, const char *epoch)
+{
+    lb_srvsql *s = (lb_srvsql *)base;
+    lb_srvsql_conn *c;
+    sqlite3_stmt *st;
+    lb_err err;
+    if (!lb_proto_is_id(epoch))
+        return LB_ERR_INVALID;
+    c = lb_srvsql_get(s);
+    if ((st = lb_srvsql_stmt(c, SQL_EPOCH_SET)) != NULL)
+        lb_srvsql_text(st, 1, epoch);
+    err = step_done(s, c, st, "saving a new epoch");
+    lb_srvsql_put(s, c);
+    return err;
+}
+
+static const char SQL_HIGH_WATER[] = "SELECT coalesce(max(n), 0) FROM envelopes";
+
+static lb_err sql_high_water(lb_srvstore *base, int64_t *n)
+{
+    lb_srvsql *s = (lb_srvsql *)base;
+    lb_srvsql_conn *c = lb_srvsql_get(s);
+    sqlite3_stmt *st = lb_srvsql_stmt(c, SQL_HIGH_WATER);
+    lb_err err = LB_OK;
+    int rc = st ? sqlite3_step(st) : sqlite3_errcode(c->db);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        err = lb_srvsql_fail(s, c, rc, "reading the highest envelope number");
+    lb_srvsql_put(s, c);
+    return err;
+}
+
 /* A user of team and its enrolment code, in the caller's transaction. */
 static lb_err user_new(lb_srvsql *s, lb_srvsql_conn *c, const char *team, const char *role,
                        const char *name, char user[LB_SRV_ID_LEN + 1],
@@ -791,7 +827,7 @@ static lb_err sql_count_envelopes(lb_srvstore *base, int64_t *n)
 }
 
 static const lb_srvstore_ops SQL_OPS = {
-    sql_close, sql_errmsg, sql_epoch, sql_team_create, sql_invite, sql_enrol, sql_auth,
+    sql_close, sql_errmsg, sql_epoch, sql_epoch_set, sql_high_water, sql_team_create, sql_invite, sql_enrol, sql_auth,
     sql_devices, sql_revoke, lb_srvsql_push, lb_srvsql_followed,
     lb_srvsql_caseload_elsewhere, lb_srvsql_pull, sql_key_current, sql_keys_put,
     sql_keys_get, sql_pending, sql_count_envelopes

@@ -2,9 +2,11 @@
  *
  *   linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]
  *                   [--tls-cert FILE --tls-key FILE]
+ *                   [--epoch-file FILE]
  *   linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]
  *   linkbookd admin devices TEAM --data DIR
  *   linkbookd admin revoke TEAM DEVICE --data DIR
+ *   linkbookd admin new-epoch --data DIR [--epoch-file FILE]
  *   linkbookd --help | --version
  *
  * serve prints "listening on HOST:PORT" (one line, flushed) once bound, the
@@ -18,6 +20,10 @@
  * With --tls-cert and --tls-key (PEM files; the key unencrypted) it serves
  * https only; the key is read into locked memory and wiped as soon as
  * libmicrohttpd has loaded it.
+ * Restore detection (lb_srvepoch.h): serve checks the database against the
+ * high-water file (default DIR.epoch, beside the data directory) before it
+ * listens, and makes a new epoch if the database was restored or replaced;
+ * new-epoch forces one (run it with the server stopped).
  *
  * Exit codes: 0 done, 1 failure, 2 invalid usage or input.
  * Not yet: --postgres (the PostgreSQL backend); refused clearly.
@@ -37,6 +43,7 @@
 #include "linkbook.h"
 #include "lb_server.h"
 #include "lb_srvstore.h"
+#include "lb_srvepoch.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_LISTEN "127.0.0.1:8717"
@@ -46,9 +53,11 @@
 static const char USAGE[] =
     "usage: linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]\n"
     "                       [--tls-cert FILE --tls-key FILE]\n"
+    "                       [--epoch-file FILE]\n"
     "       linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]\n"
     "       linkbookd admin devices TEAM --data DIR\n"
     "       linkbookd admin revoke TEAM DEVICE --data DIR\n"
+    "       linkbookd admin new-epoch --data DIR [--epoch-file FILE]\n"
     "       linkbookd --help | --version\n"
     "\n"
     "serve          run the sync server on DIR (created if missing); HOST:PORT defaults\n"
@@ -63,6 +72,11 @@ static const char USAGE[] =
     "devices        list the devices of team TEAM (its id, as team-create printed it)\n"
     "revoke         refuse DEVICE of TEAM from now on (its supervisor should then sync,\n"
     "               which rotates the team key)\n"
+    "new-epoch      announce a new epoch from the next start (after restoring the database\n"
+    "               by means serve cannot detect): devices push everything again; run it\n"
+    "               with the server stopped\n"
+    "--epoch-file F the restore-detection file (default DIR.epoch, beside DIR, not in it:\n"
+    "               serve announces a new epoch when the database is behind it)\n"
     "\n"
     "Without TLS, serve on loopback only (or behind a TLS proxy): devices refuse plain\n"
     "http to any other host unless given --insecure.\n"
@@ -70,7 +84,7 @@ static const char USAGE[] =
     "Exit codes: 0 done, 1 failure, 2 invalid usage.\n";
 
 typedef struct opts {
-    const char *data, *listen, *name, *timeout, *tls_cert, *tls_key;
+    const char *data, *listen, *name, *timeout, *tls_cert, *tls_key, *epoch_file;
     const char *args[3];
     int nargs;
 } opts;
@@ -97,7 +111,8 @@ static int parse_opts(int argc, char **argv, int from, opts *o)
         const char **slot = !strcmp(a, "--data") ? &o->data : !strcmp(a, "--listen") ? &o->listen
                           : !strcmp(a, "--name") ? &o->name : !strcmp(a, "--timeout") ? &o->timeout
                           : !strcmp(a, "--tls-cert") ? &o->tls_cert
-                          : !strcmp(a, "--tls-key") ? &o->tls_key : NULL;
+                          : !strcmp(a, "--tls-key") ? &o->tls_key
+                          : !strcmp(a, "--epoch-file") ? &o->epoch_file : NULL;
         if (!strcmp(a, "--postgres"))
             return usage_error("%s: the PostgreSQL backend is not built yet; use --data DIR", a);
         if (slot) {
@@ -286,11 +301,48 @@ static void say_serving(const char *host, unsigned port, const opts *o)
                 "without --insecure (use --tls-cert and --tls-key, or a TLS proxy)\n", where);
 }
 
+
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "linkbookd: %s\n", line);
+}
+
+/* The restore-detection file: --epoch-file, else DIR.epoch (malloc'd). */
+static char *epoch_path(const opts *o)
+{
+    char *p = o->epoch_file ? strdup(o->epoch_file) : lb_srvepoch_path(o->data);
+    if (!p)
+        fprintf(stderr, "linkbookd: out of memory\n");
+    return p;
+}
+
+/* Open the store and check it for a restore (lb_srvepoch.h); 0 or 1. */
+static int open_checked(const opts *o, lb_srvstore **st, lb_srvepoch **ep)
+{
+    char msg[512], *path;
+    int renewed = 0;
+    if (open_store(o->data, st) != 0)
+        return 1;
+    if (!(path = epoch_path(o)) ||
+        lb_srvepoch_open(*st, path, log_stderr, NULL, ep, &renewed, msg, sizeof msg) != LB_OK) {
+        if (path)
+            fprintf(stderr, "linkbookd: cannot check %s for a restore: %s\n", o->data, msg);
+        free(path);
+        lb_srvstore_close(*st);
+        *st = NULL;
+        return 1;
+    }
+    free(path);
+    return 0;
+}
+
 /* Serve until SIGTERM or SIGINT. */
 static int serve(const opts *o)
 {
-    lb_server_opts so = { NULL, 0, 0, NULL, NULL, NULL };
+    lb_server_opts so = { NULL, 0, 0, NULL, NULL, NULL, NULL };
     lb_srvstore *st = NULL;
+    lb_srvepoch *ep = NULL;
     lb_server *srv = NULL;
     pem cert = { NULL, 0 }, key = { NULL, 0 };
     char host[64], msg[512];
@@ -312,7 +364,8 @@ static int serve(const opts *o)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = open_store(o->data, &st);
+    rc = open_checked(o, &st, &ep);
+    so.epochs = ep;
     if (rc == 0 && lb_server_start(st, &so, &srv, msg, sizeof msg) != LB_OK) {
         fprintf(stderr, "linkbookd: %s\n", msg);
         rc = 1;
@@ -320,6 +373,7 @@ static int serve(const opts *o)
     pem_free(&key);     /* GnuTLS holds its own copy now */
     pem_free(&cert);
     if (rc != 0) {
+        lb_srvepoch_close(ep);
         lb_srvstore_close(st);
         return rc;
     }
@@ -331,6 +385,7 @@ static int serve(const opts *o)
         ;
     fprintf(stderr, "linkbookd: %s received, stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     lb_server_stop(srv, STOP_GRACE_MS);
+    lb_srvepoch_close(ep);
     lb_srvstore_close(st);
     return 0;
 }
@@ -414,6 +469,30 @@ static int admin_revoke(const opts *o)
     return 0;
 }
 
+/* admin new-epoch: a new epoch in the database and the file. */
+static int admin_new_epoch(const opts *o)
+{
+    lb_srvstore *st = NULL;
+    char epoch[LB_SRV_ID_LEN + 1], msg[512], *path = epoch_path(o);
+    lb_err err;
+    if (!path || open_store(o->data, &st) != 0) {
+        free(path);
+        return 1;
+    }
+    err = lb_srvepoch_renew(st, path, epoch, msg, sizeof msg);
+    free(path);
+    lb_srvstore_close(st);
+    if (err && err != LB_ERR_IO) {
+        fprintf(stderr, "linkbookd: could not make a new epoch: %s\n", msg);
+        return 1;
+    }
+    if (err)
+        fprintf(stderr, "linkbookd: %s\n", msg);
+    fprintf(stderr, "new epoch; devices push everything again at their next sync\n");
+    printf("%s\n", epoch);
+    return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -442,5 +521,8 @@ int main(int argc, char **argv)
         return o.nargs == 2 ? admin_devices(&o) : usage_error("%s", "devices takes one TEAM id");
     if (o.nargs >= 1 && !strcmp(o.args[0], "revoke"))
         return o.nargs == 3 ? admin_revoke(&o) : usage_error("%s", "revoke takes TEAM and DEVICE ids");
-    return usage_error("%s", "admin: unknown or missing subcommand (try team-create, devices, revoke)");
+    if (o.nargs >= 1 && !strcmp(o.args[0], "new-epoch"))
+        return o.nargs == 1 ? admin_new_epoch(&o) : usage_error("%s", "new-epoch takes no argument");
+    return usage_error("%s", "admin: unknown or missing subcommand (try team-create, devices, "
+                       "revoke, new-epoch)");
 }
