@@ -25,8 +25,9 @@
  * child process: its peak RSS (wait4 ru_maxrss; goal < 64 MB), which
  * includes the Argon2id unlock of the store (64 MiB by design); the same
  * command once more with nothing to pull (unlock + 1 request); and a second
- * supervisor device pulling the same changes in a forked child whose peak
- * is reset after unlock (/proc/self/clear_refs), to show the pull alone.
+ * supervisor device pulling the same changes in a process of ours whose
+ * peak is reset after unlock (/proc/self/clear_refs), to show the pull
+ * alone.  Each is measured in a freshly exec'd helper (see --child-rss).
  *
  * Once (--devices, default 200, for --secs, default 10): a load generator
  * of ours, one thread and one keep-alive connection per enrolled device
@@ -108,6 +109,7 @@ static fig figs[MAX_FIG];
 static int nfig;
 static char work[4096];
 static const char *cli_path, *srv_path;
+static char self_exe[4096]; /* this program, for its helper modes */
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -628,31 +630,36 @@ static void bench_runs(unsigned n, int runs)
 
 /* ---- memory: pulling many changes ---------------------------------------------- */
 
-/* `linkbook sync --json` on store dir as a child; its peak RSS in MB. */
-static double cli_sync_peak(const char *dir, const char *what, char *report, size_t cap)
+/* Peak memory has to be measured in a process whose address space never
+ * held this benchmark's heap: Linux carries the peak RSS of the address
+ * space a child was forked (or vforked) from into ru_maxrss across exec.
+ * So this program runs itself (/proc/self/exe) in one of two helper modes,
+ * each started fresh by exec:
+ *   --child-rss FILE CMD ARGS...   fork + exec CMD (from the helper's small
+ *                                  address space), wait4, write CMD's exit
+ *                                  status and ru_maxrss in kB to FILE;
+ *   --child-pull DIR FILE          open and unlock the store DIR (Argon2id),
+ *                                  reset the peak (/proc/self/clear_refs 5),
+ *                                  one lb_client_sync, write "pulled N" and
+ *                                  VmHWM in kB to FILE. */
+
+static int child_rss(char **argv)
 {
-    char out[4300];
-    char *argv[] = {(char *)cli_path, "sync", "--json", NULL};
     struct rusage ru;
-    json_t *doc;
+    FILE *f;
     int rc;
-    pid_t pid;
-    snprintf(out, sizeof out, "%s/cli-sync.out", work);
-    setenv("LINKBOOK_STORE", dir, 1);
-    setenv("LINKBOOK_PASSPHRASE", PASS, 1);
-    if ((pid = spawn(argv, out)) < 0)
-        die("cannot run", cli_path);
-    rc = wait_child(pid, CHILD_SECS, &ru);
-    if (rc != 0)
-        die("`linkbook sync` failed", what);
-    report[0] = '\0';
-    if ((doc = json_load_file(out, 0, NULL)) != NULL) {
-        char *text = json_dumps(doc, JSON_COMPACT);
-        snprintf(report, cap, "%s", text ? text : "");
-        free(text);
-        json_decref(doc);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 1;
+    if (pid == 0) {
+        execv(argv[1], argv + 1);
+        _exit(127);
     }
-    return (double)ru.ru_maxrss / 1024.0;
+    rc = wait_child(pid, CHILD_SECS, &ru);
+    if (!(f = fopen(argv[0], "w")))
+        return 1;
+    fprintf(f, "%d %ld\n", rc, ru.ru_maxrss);
+    return fclose(f) != 0;
 }
 
 /* VmHWM of this process in kB (0 if unknown). */
@@ -669,42 +676,86 @@ static long vm_hwm_kb(void)
     return kb;
 }
 
-/* Pull onto d in a forked child: open and unlock (Argon2id), reset the
- * peak (clear_refs 5), lb_client_sync, report the peak in MB (-1 if the
- * kernel cannot reset it, 0 on failure). */
-static double forked_pull_peak(device *d, const char *url)
+static int child_pull(const char *dir, const char *path)
 {
-    int fds[2];
-    double mb = 0;
-    pid_t pid;
-    if (pipe(fds) != 0)
-        die("pipe", strerror(errno));
-    fflush(NULL);
-    if ((pid = fork()) < 0)
-        die("fork", strerror(errno));
-    if (pid == 0) {
-        lb_client_report rep;
-        double v = 0;
-        FILE *cr;
-        close(fds[0]);
-        d->c = client_for(url); /* not the parent's connection */
-        device_open(d);
-        cr = fopen("/proc/self/clear_refs", "w");
-        if (!cr || fputs("5", cr) < 0 || fclose(cr) != 0)
-            v = -1;
-        if (lb_client_sync(d->c, d->s, NULL, NULL, &rep) == LB_CLIENT_OK && v == 0)
-            v = (double)vm_hwm_kb() / 1024.0;
-        fprintf(stderr, "forked pull: %zu changes, peak after unlock %.1f MB\n", rep.pulled, v);
-        if (write(fds[1], &v, sizeof v) != (ssize_t)sizeof v)
-            _exit(1);
-        _exit(0);
+    device d = {0};
+    lb_sync_info info;
+    lb_client_report rep;
+    long kb = 0;
+    FILE *f;
+    snprintf(d.dir, sizeof d.dir, "%s", dir);
+    if (lb_crypto_init() != LB_OK)
+        return 1;
+    device_open(&d);
+    check(lb_sync_info_get(d.s, &info), d.s, "reading the enrolment");
+    d.c = client_for(info.url);
+    lb_sync_info_clear(&info);
+    f = fopen("/proc/self/clear_refs", "w");
+    if (f && fputs("5", f) >= 0 && fclose(f) == 0 &&
+        lb_client_sync(d.c, d.s, NULL, NULL, &rep) == LB_CLIENT_OK)
+        kb = vm_hwm_kb();
+    else if (f == NULL)
+        kb = -1;
+    device_free(&d);
+    if (!(f = fopen(path, "w")))
+        return 1;
+    fprintf(f, "%zu %ld\n", kb > 0 ? rep.pulled : 0, kb);
+    return fclose(f) != 0;
+}
+
+/* Run this program in a helper mode (argv from "--child-..."), its stdout
+ * to out (may be NULL); the two numbers it writes to file. */
+static void run_helper(char *const argv[], const char *out, const char *file, long *a, long *b)
+{
+    FILE *f;
+    int got;
+    if (wait_child(spawn(argv, out), CHILD_SECS + 10, NULL) != 0)
+        die("a measuring helper failed", argv[1]);
+    if (!(f = fopen(file, "r")))
+        die("a measuring helper wrote nothing", file);
+    got = fscanf(f, "%ld %ld", a, b);
+    fclose(f);
+    if (got != 2)
+        die("a measuring helper wrote nonsense", file);
+}
+
+/* `linkbook sync --json` on store dir, under --child-rss: its peak RSS in
+ * MB; its report into report. */
+static double cli_sync_peak(const char *dir, const char *what, char *report, size_t cap)
+{
+    char out[4300], rss[4300];
+    char *argv[] = {self_exe, "--child-rss", rss, (char *)cli_path, "sync", "--json", NULL};
+    json_t *doc;
+    long rc, kb;
+    snprintf(out, sizeof out, "%s/cli-sync.out", work);
+    snprintf(rss, sizeof rss, "%s/cli-sync.rss", work);
+    setenv("LINKBOOK_STORE", dir, 1);
+    setenv("LINKBOOK_PASSPHRASE", PASS, 1);
+    run_helper(argv, out, rss, &rc, &kb);
+    if (rc != 0)
+        die("`linkbook sync` failed", what);
+    report[0] = '\0';
+    if ((doc = json_load_file(out, 0, NULL)) != NULL) {
+        char *text = json_dumps(doc, JSON_COMPACT);
+        snprintf(report, cap, "%s", text ? text : "");
+        free(text);
+        json_decref(doc);
     }
-    close(fds[1]);
-    if (read(fds[0], &mb, sizeof mb) != (ssize_t)sizeof mb)
-        mb = 0;
-    close(fds[0]);
-    wait_child(pid, CHILD_SECS, NULL);
-    return mb;
+    return (double)kb / 1024.0;
+}
+
+/* A pull onto the store dir under --child-pull: the peak after unlock in
+ * MB (0 if the kernel could not reset the peak). */
+static double pull_alone_peak(const char *dir)
+{
+    char file[4300];
+    char *argv[] = {self_exe, "--child-pull", (char *)dir, file, NULL};
+    long pulled, kb;
+    snprintf(file, sizeof file, "%s/pull-alone.out", work);
+    run_helper(argv, NULL, file, &pulled, &kb);
+    fprintf(stderr, "memory: the pull alone: %ld changes, peak %.1f MB after unlock\n", pulled,
+            (double)kb / 1024.0);
+    return kb > 0 ? (double)kb / 1024.0 : 0;
 }
 
 static void bench_memory(unsigned want)
@@ -735,7 +786,7 @@ static void bench_memory(unsigned want)
     full = cli_sync_peak(b.dir, "pulling them all", report, sizeof report);
     fprintf(stderr, "memory: `linkbook sync` pulling: %s\n", report);
     noop = cli_sync_peak(b.dir, "a no-op", report, sizeof report);
-    fork_mb = forked_pull_peak(&b2, sv.url);
+    fork_mb = pull_alone_peak(b2.dir);
     v[0] = full;
     snprintf(name, sizeof name, "memory: `linkbook sync` pulling %zuk, peak RSS",
              (pending + 500) / 1000);
@@ -1121,7 +1172,11 @@ int main(int argc, char **argv)
     const char *tmp = "/tmp", *json = NULL;
     unsigned n = 10000, mem = 100000;
     int runs = 3, devices = 200, secs = 10;
-    for (int i = 1; i < argc; i++) {
+    if (argc >= 4 && strcmp(argv[1], "--child-rss") == 0)
+        return child_rss(argv + 2);
+    if (argc == 4 && strcmp(argv[1], "--child-pull") == 0)
+        return child_pull(argv[2], argv[3]);
+    for (int i = 1; i < argc; i += 2) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] "
@@ -1151,13 +1206,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_sync: unknown option %s\n", o);
             return 2;
         }
-        i++;
     }
     if (!cli_path || !srv_path || access(cli_path, X_OK) || access(srv_path, X_OK)) {
         fprintf(stderr, "bench_sync: --linkbook and --linkbookd must name the built "
                         "commands\n");
         return 2;
     }
+    ssize_t len = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (len <= 0) {
+        fprintf(stderr, "bench_sync: cannot find this program (/proc/self/exe)\n");
+        return 1;
+    }
+    self_exe[len] = '\0';
     if (lb_crypto_init() != LB_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     signal(SIGPIPE, SIG_IGN);
