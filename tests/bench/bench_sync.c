@@ -640,14 +640,38 @@ static void bench_runs(unsigned n, int runs)
  *                                  status and ru_maxrss in kB to FILE;
  *   --child-pull DIR FILE          open and unlock the store DIR (Argon2id),
  *                                  reset the peak (/proc/self/clear_refs 5),
- *                                  one lb_client_sync, write "pulled N" and
- *                                  VmHWM in kB to FILE. */
+ *                                  one lb_client_sync, write "pulled N",
+ *                                  VmHWM and RssFile in kB to FILE. */
 
+/* A field of /proc/PID/status in kB (0 if unknown). */
+static long status_kb(const char *pid, const char *field)
+{
+    char path[64], line[256];
+    size_t len = strlen(field);
+    long kb = 0;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/%s/status", pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, len) == 0 && line[len] == ':') {
+            kb = strtol(line + len + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* --child-rss: also samples the child's RssAnon (heap and stacks, not the
+ * database pages SQLite maps) every 2 ms, for its approximate peak. */
 static int child_rss(char **argv)
 {
     struct rusage ru;
+    char pidtext[32];
+    long anon = 0;
+    int st = 0, rc = -1;
+    double end = now() + CHILD_SECS;
     FILE *f;
-    int rc;
     pid_t pid = fork();
     if (pid < 0)
         return 1;
@@ -655,25 +679,27 @@ static int child_rss(char **argv)
         execv(argv[1], argv + 1);
         _exit(127);
     }
-    rc = wait_child(pid, CHILD_SECS, &ru);
+    snprintf(pidtext, sizeof pidtext, "%ld", (long)pid);
+    memset(&ru, 0, sizeof ru);
+    for (;;) {
+        long a = status_kb(pidtext, "RssAnon");
+        pid_t got = wait4(pid, &st, WNOHANG, &ru);
+        anon = a > anon ? a : anon;
+        if (got == pid) {
+            rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            break;
+        }
+        if ((got < 0 && errno != EINTR) || now() > end) {
+            kill(pid, SIGKILL);
+            wait4(pid, &st, 0, &ru);
+            break;
+        }
+        sleep_ms(2);
+    }
     if (!(f = fopen(argv[0], "w")))
         return 1;
-    fprintf(f, "%d %ld\n", rc, ru.ru_maxrss);
+    fprintf(f, "%d %ld %ld\n", rc, ru.ru_maxrss, anon);
     return fclose(f) != 0;
-}
-
-/* VmHWM of this process in kB (0 if unknown). */
-static long vm_hwm_kb(void)
-{
-    char line[256];
-    long kb = 0;
-    FILE *f = fopen("/proc/self/status", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
 }
 
 static int child_pull(const char *dir, const char *path)
@@ -681,7 +707,7 @@ static int child_pull(const char *dir, const char *path)
     device d = {0};
     lb_sync_info info;
     lb_client_report rep;
-    long kb = 0;
+    long kb = 0, file_kb = 0;
     FILE *f;
     snprintf(d.dir, sizeof d.dir, "%s", dir);
     if (lb_crypto_init() != LB_OK)
@@ -693,45 +719,49 @@ static int child_pull(const char *dir, const char *path)
     f = fopen("/proc/self/clear_refs", "w");
     if (f && fputs("5", f) >= 0 && fclose(f) == 0 &&
         lb_client_sync(d.c, d.s, NULL, NULL, &rep) == LB_CLIENT_OK)
-        kb = vm_hwm_kb();
+        kb = status_kb("self", "VmHWM"), file_kb = status_kb("self", "RssFile");
     else if (f == NULL)
         kb = -1;
     device_free(&d);
     if (!(f = fopen(path, "w")))
         return 1;
-    fprintf(f, "%zu %ld\n", kb > 0 ? rep.pulled : 0, kb);
+    fprintf(f, "%zu %ld %ld\n", kb > 0 ? rep.pulled : 0, kb, file_kb);
     return fclose(f) != 0;
 }
 
 /* Run this program in a helper mode (argv from "--child-..."), its stdout
  * to out (may be NULL); the two numbers it writes to file. */
-static void run_helper(char *const argv[], const char *out, const char *file, long *a, long *b)
+static void run_helper(char *const argv[], const char *out, const char *file, long *a, long *b,
+                       long *c)
 {
     FILE *f;
     int got;
+    long dummy;
     if (wait_child(spawn(argv, out), CHILD_SECS + 10, NULL) != 0)
         die("a measuring helper failed", argv[1]);
     if (!(f = fopen(file, "r")))
         die("a measuring helper wrote nothing", file);
-    got = fscanf(f, "%ld %ld", a, b);
+    got = fscanf(f, "%ld %ld %ld", a, b, c ? c : &dummy);
     fclose(f);
-    if (got != 2)
+    if (got < 2 || (c && got != 3))
         die("a measuring helper wrote nonsense", file);
 }
 
 /* `linkbook sync --json` on store dir, under --child-rss: its peak RSS in
- * MB; its report into report. */
-static double cli_sync_peak(const char *dir, const char *what, char *report, size_t cap)
+ * MB, its sampled peak RssAnon in *anon_mb; its report into report. */
+static double cli_sync_peak(const char *dir, const char *what, char *report, size_t cap,
+                            double *anon_mb)
 {
     char out[4300], rss[4300];
     char *argv[] = {self_exe, "--child-rss", rss, (char *)cli_path, "sync", "--json", NULL};
     json_t *doc;
-    long rc, kb;
+    long rc, kb, anon;
     snprintf(out, sizeof out, "%s/cli-sync.out", work);
     snprintf(rss, sizeof rss, "%s/cli-sync.rss", work);
     setenv("LINKBOOK_STORE", dir, 1);
     setenv("LINKBOOK_PASSPHRASE", PASS, 1);
-    run_helper(argv, out, rss, &rc, &kb);
+    run_helper(argv, out, rss, &rc, &kb, &anon);
+    *anon_mb = (double)anon / 1024.0;
     if (rc != 0)
         die("`linkbook sync` failed", what);
     report[0] = '\0';
@@ -750,11 +780,12 @@ static double pull_alone_peak(const char *dir)
 {
     char file[4300];
     char *argv[] = {self_exe, "--child-pull", (char *)dir, file, NULL};
-    long pulled, kb;
+    long pulled, kb, file_kb;
     snprintf(file, sizeof file, "%s/pull-alone.out", work);
-    run_helper(argv, NULL, file, &pulled, &kb);
-    fprintf(stderr, "memory: the pull alone: %ld changes, peak %.1f MB after unlock\n", pulled,
-            (double)kb / 1024.0);
+    run_helper(argv, NULL, file, &pulled, &kb, &file_kb);
+    fprintf(stderr, "memory: the pull alone: %ld changes, peak %.1f MB after unlock; at the "
+            "end %.1f MB of it are file pages (SQLite's mmap of the store)\n", pulled,
+            (double)kb / 1024.0, (double)file_kb / 1024.0);
     return kb > 0 ? (double)kb / 1024.0 : 0;
 }
 
@@ -766,7 +797,7 @@ static void bench_memory(unsigned want)
     char code[256], report[512];
     size_t pending = 0;
     unsigned recorded = 0;
-    double full, noop, fork_mb, v[1];
+    double full, noop, fork_mb, full_anon, noop_anon, v[1];
     static char name[80];
     fig *f;
     team_up(&sv, "mem", &a, &b, &cl);
@@ -783,9 +814,9 @@ static void bench_memory(unsigned want)
     fprintf(stderr, "memory: %zu changes (%u contacts) on the server\n", pending, recorded);
     device_close(&b);
     device_close(&b2);
-    full = cli_sync_peak(b.dir, "pulling them all", report, sizeof report);
+    full = cli_sync_peak(b.dir, "pulling them all", report, sizeof report, &full_anon);
     fprintf(stderr, "memory: `linkbook sync` pulling: %s\n", report);
-    noop = cli_sync_peak(b.dir, "a no-op", report, sizeof report);
+    noop = cli_sync_peak(b.dir, "a no-op", report, sizeof report, &noop_anon);
     fork_mb = pull_alone_peak(b2.dir);
     v[0] = full;
     snprintf(name, sizeof name, "memory: `linkbook sync` pulling %zuk, peak RSS",
@@ -793,8 +824,12 @@ static void bench_memory(unsigned want)
     f = add_fig(name, "MB", v, 1, "< 64 MB",
                 REF_CLIENT_MB, "");
     f->met = f->med < 64;
+    v[0] = full_anon;
+    add_fig("memory: same, anonymous (heap) peak, sampled", "MB", v, 1, "", -1, "");
     v[0] = noop;
-    add_fig("memory: same, no-op sync (unlock + 1 request)", "MB", v, 1, "", -1, "");
+    add_fig("memory: no-op sync (unlock + 1 request)", "MB", v, 1, "", -1, "");
+    v[0] = noop_anon;
+    add_fig("memory: no-op sync, anonymous peak, sampled", "MB", v, 1, "", -1, "");
     if (fork_mb > 0) {
         v[0] = fork_mb;
         f = add_fig("memory: the pull alone, peak after unlock", "MB", v, 1, "< 64 MB", -1, "");
