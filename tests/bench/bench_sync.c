@@ -534,20 +534,55 @@ static void edits_and_noop(device *a, device *b, const caseload *cl, int run, ru
     o->noop_ms = tn * 1e3;
 }
 
+/* CPU seconds (user + system) of this process, and of process pid. */
+static double self_cpu(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double proc_cpu(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut = 0, st = 0;
+    FILE *f;
+    size_t n;
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after "pid (comm) ": state is field 3, utime 14, stime 15 */
+    if (!(p = strrchr(buf, ')')) ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void one_run(int run, unsigned n, run_out *o)
 {
     server sv = {0};
     device a = {0}, b = {0};
     caseload cl;
     lb_client_report rp, rl;
-    double tp, tl;
+    double tp, tl, cpu[6];
     char tag[32];
     snprintf(tag, sizeof tag, "run%d", run);
     team_up(&sv, tag, &a, &b, &cl);
     record_contacts(a.s, &cl, 0, n);
     o->payload = payload_mean(a.s, &o->payload_n);
+    cpu[0] = self_cpu(), cpu[1] = proc_cpu(sv.pid);
     sync_dev(&a, "push", &rp, &tp);
+    cpu[2] = self_cpu(), cpu[3] = proc_cpu(sv.pid);
     sync_dev(&b, "pull", &rl, &tl);
+    cpu[4] = self_cpu(), cpu[5] = proc_cpu(sv.pid);
+    fprintf(stderr, "run %d: CPU seconds, client / linkbookd: push %.2f / %.2f in %.2f s, "
+            "pull %.2f / %.2f in %.2f s\n", run + 1, cpu[2] - cpu[0], cpu[3] - cpu[1], tp,
+            cpu[4] - cpu[2], cpu[5] - cpu[3], tl);
     if (rp.pushed != o->payload_n || rl.pulled != rp.pushed)
         fprintf(stderr, "bench_sync: warning: outbox %zu, pushed %zu, pulled %zu\n",
                 o->payload_n, rp.pushed, rl.pulled);
