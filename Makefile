@@ -101,6 +101,10 @@ $(BUILD)/tests/test_proto: tests/unit/test_proto.c $(PROTO_OBJ) $(LIB_A) $(wildc
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# The sync benchmark drives the real client: it links the client objects and libcurl.
+$(BUILD)/bench/bench_sync: tests/bench/bench_sync.c $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
+
 # Only lb_ symbols leave the core library.
 checksymbols: $(LIB_A)
 	@bad=$$(nm -g --defined-only $(LIB_A) | awk 'NF==3 {print $$3}' | grep -v -e '^lb_' -e '^__odr_asan' || true); \

@@ -1,13 +1,21 @@
 #!/bin/sh
 # tests/bench/run.sh BUILD_DIR - run linkbook's benchmarks (make bench).
 #
-# Expects BUILD_DIR to hold an optimised build: BUILD_DIR/bench/bench_local
-# and BUILD_DIR/linkbook (make bench builds both into build-bench).  Prints
-# the machine, then one table (figure, median, min-max, unit, goal, met?),
-# and writes the same figures to BUILD_DIR/bench.json.
+# Expects BUILD_DIR to hold an optimised build: BUILD_DIR/bench/bench_local,
+# BUILD_DIR/bench/bench_sync, BUILD_DIR/linkbook and BUILD_DIR/linkbookd
+# (make bench builds them into build-bench).  Prints the machine, then the
+# local table (figure, median, min-max, unit, goal, met?), then the sync
+# table (the same columns and PouchDB's figures, quoted from
+# ../shared/bench/README.md), and writes every figure to BUILD_DIR/bench.json.
 #
 # Environment: BENCH_N (contacts per write run, default 20000), BENCH_RUNS
-# (default 5), BENCH_TMP (where the temporary stores go, default /tmp).
+# (default 5), BENCH_TMP (where the temporary stores go, default /tmp);
+# for the sync benchmark (linkbookd on 127.0.0.1 only): BENCH_SYNC_N
+# (contacts pushed and pulled, default 10000), BENCH_SYNC_RUNS (default 3),
+# BENCH_SYNC_MEM (changes pulled by `linkbook sync` for its peak memory,
+# default 100000; 0 skips), BENCH_SYNC_DEVICES (concurrent devices of the
+# load generator, default 200; 0 skips), BENCH_SYNC_SECS (its length,
+# default 10).
 # A benchmark, not a test: a missed goal says NO in the table; the exit
 # status is non-zero only when the benchmark itself could not run.
 set -u
@@ -39,5 +47,21 @@ echo
 st=$?
 if [ "$st" -ne 0 ]; then
     echo "run.sh: the benchmark failed (exit $st)" >&2
+    exit 1
+fi
+
+SYNC="$BUILD_DIR/bench/bench_sync"
+if [ ! -x "$SYNC" ] || [ ! -x "$BUILD_DIR/linkbookd" ]; then
+    echo "run.sh: $SYNC or $BUILD_DIR/linkbookd is missing (run 'make bench')" >&2
+    exit 1
+fi
+"$SYNC" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
+    --n "${BENCH_SYNC_N:-10000}" --runs "${BENCH_SYNC_RUNS:-3}" \
+    --mem-changes "${BENCH_SYNC_MEM:-100000}" --devices "${BENCH_SYNC_DEVICES:-200}" \
+    --secs "${BENCH_SYNC_SECS:-10}" --tmp "${BENCH_TMP:-/tmp}" \
+    --json "$BUILD_DIR/bench.json" 2>&1
+st=$?
+if [ "$st" -ne 0 ]; then
+    echo "run.sh: the sync benchmark failed (exit $st)" >&2
     exit 1
 fi
