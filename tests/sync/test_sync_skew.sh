@@ -19,13 +19,22 @@ need faketime
 # Only relative offsets; keep CLOCK_MONOTONIC real (libcurl's timeouts).
 export FAKETIME_DONT_FAKE_MONOTONIC=1
 
+# A sanitizer build (make asan) must have its runtime first in the list of
+# libraries, before libfaketime: preload it first then.
+ASAN_RT=$(ldd "$LINKBOOK" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+
 # dvt OFFSET DEV ARGS...: linkbook on DEV with its clock moved by OFFSET
 # (faketime -f syntax: +1d, -1d).
 dvt() {
     _off=$1
     _d=$2
     shift 2
-    LINKBOOK_STORE="$tmp/dev/$_d" timeout -k 5 60 faketime -f "$_off" "$LINKBOOK" "$@" </dev/null
+    if [ -n "$ASAN_RT" ]; then
+        LINKBOOK_STORE="$tmp/dev/$_d" timeout -k 5 60 env LD_PRELOAD="$ASAN_RT" \
+            faketime -f "$_off" "$LINKBOOK" "$@" </dev/null
+    else
+        LINKBOOK_STORE="$tmp/dev/$_d" timeout -k 5 60 faketime -f "$_off" "$LINKBOOK" "$@" </dev/null
+    fi
 }
 AHEAD=+1d
 BEHIND=-1d
