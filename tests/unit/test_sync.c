@@ -314,6 +314,149 @@ static void test_sync_missing_key_holds_the_cursor(void **state)
     pair_close(&p);
 }
 
+/* The raw bytes of team key id held by s, as a device of the team would
+ * get them (sealed to a key pair made here, then opened). */
+static void raw_team_key(lb_store *s, int64_t id, unsigned char key[LB_SYNC_TEAM_KEY_LEN])
+{
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    unsigned char sealed[crypto_box_SEALBYTES + LB_SYNC_TEAM_KEY_LEN];
+    char pk64[sodium_base64_ENCODED_LEN(crypto_box_PUBLICKEYBYTES,
+                                        sodium_base64_VARIANT_ORIGINAL)];
+    char *b64 = NULL;
+    size_t len = 0;
+    crypto_box_keypair(pk, sk);
+    sodium_bin2base64(pk64, sizeof pk64, pk, sizeof pk, sodium_base64_VARIANT_ORIGINAL);
+    lb_test_ok(s, lb_sync_key_seal_for(s, id, pk64, &b64));
+    assert_int_equal(sodium_base642bin(sealed, sizeof sealed, b64, strlen(b64), NULL, &len,
+                                       NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_int_equal(len, sizeof sealed);
+    assert_int_equal(crypto_box_seal_open(key, sealed, len, pk, sk), 0);
+    sodium_memzero(sk, sizeof sk);
+    free(b64);
+}
+
+/* Open an envelope's body with a raw team key, its associated data naming
+ * key ad_key (the lb_proto.h format "lbe1|id|person|key|-" of an envelope
+ * without assignment facts).  0 when it opens; the plaintext in plain. */
+static int open_with(const json_t *env, const unsigned char key[LB_SYNC_TEAM_KEY_LEN],
+                     int64_t ad_key, char *plain, size_t cap)
+{
+    const char *b64 = json_string_value(json_object_get(env, "body"));
+    unsigned char *body;
+    unsigned long long plen = 0;
+    size_t blen = 0;
+    char ad[256];
+    int n, rc;
+    assert_non_null(b64);
+    assert_null(json_object_get(env, "assign"));
+    body = malloc(strlen(b64) + 1);
+    assert_non_null(body);
+    assert_int_equal(sodium_base642bin(body, strlen(b64) + 1, b64, strlen(b64), NULL, &blen,
+                                       NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    assert_true(blen > crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+                           crypto_aead_xchacha20poly1305_ietf_ABYTES);
+    assert_true(blen - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES < cap);
+    n = snprintf(ad, sizeof ad, "lbe1|%s|%s|%lld|-",
+                 json_string_value(json_object_get(env, "id")),
+                 json_string_value(json_object_get(env, "person")), (long long)ad_key);
+    assert_true(n > 0 && (size_t)n < sizeof ad);
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        (unsigned char *)plain, &plen, NULL,
+        body + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+        blen - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, (unsigned char *)ad, (size_t)n,
+        body, key);
+    plain[rc == 0 ? plen : 0] = '\0';
+    free(body);
+    return rc;
+}
+
+/* Changes sealed after a key rotation are unreadable with the old key: a
+ * store holding only key 1 does not apply them (counted rejected, "no
+ * team key 2 yet", its cursor held), nor when they are relabelled as
+ * sealed with key 1 (failed authentication); key 1's bytes do not open
+ * them; once key 2 comes they apply. */
+static void test_sync_old_key_cannot_open_after_rotation(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1], plain[8192], *before, *after;
+    unsigned char k1[LB_SYNC_TEAM_KEY_LEN], k2[LB_SYNC_TEAM_KEY_LEN];
+    json_t *envs, *relabelled, *resp, *e, *plainenv = NULL, *c;
+    size_t pending = 0, n, i;
+    int64_t key = 0;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));
+    share_key(p.a, p.b, 1);                              /* B holds key 1 only */
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &key));         /* the rotation */
+    assert_int_equal(key, 2);
+    record_some(p.a, "Rotated", person);
+    envs = outbox(p.a, &pending);
+    n = json_array_size(envs);
+    assert_true(n >= 3);
+    json_array_foreach(envs, i, e) {
+        assert_int_equal(json_integer_value(json_object_get(e, "key")), 2);
+        if (!plainenv && !json_object_get(e, "assign"))
+            plainenv = e;
+    }
+    assert_non_null(plainenv);
+
+    /* The raw keys: key 2 opens the envelope, key 1 does not, whichever
+     * key id the associated data names. */
+    raw_team_key(p.a, 1, k1);
+    raw_team_key(p.a, 2, k2);
+    assert_memory_not_equal(k1, k2, sizeof k1);
+    assert_int_equal(open_with(plainenv, k2, 2, plain, sizeof plain), 0);
+    assert_non_null(strstr(plain, "\"kind\""));          /* the AD format is right */
+    assert_int_equal(open_with(plainenv, k1, 2, plain, sizeof plain), -1);
+    assert_int_equal(open_with(plainenv, k1, 1, plain, sizeof plain), -1);
+    assert_string_equal(plain, "");
+
+    /* B, with key 1 only: nothing applied, all counted, no cursor moved. */
+    before = lb_test_dump(p.b);
+    number(envs, 1);
+    resp = answer(envs, json_pack("{s:I}", "c1", (json_int_t)n));
+    apply(p.b, resp, 0, n);
+    after = lb_test_dump(p.b);
+    assert_string_equal(before, after);
+    free(after);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM changes"), 0);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason = "
+                                    "'no team key 2 yet'"), (long)n);
+    c = cursors_of(p.b);
+    assert_true(json_integer_value(json_object_get(c, "c1")) == 0);   /* absent or 0 */
+    json_decref(c);
+    json_decref(resp);
+
+    /* Relabelled as sealed with key 1 (which B holds): key 1 is tried and
+     * fails; still nothing applied. */
+    relabelled = json_deep_copy(envs);
+    json_array_foreach(relabelled, i, e)
+        json_object_set_new(e, "key", json_integer(1));
+    resp = answer(relabelled, json_pack("{s:I}", "c1", (json_int_t)n));
+    apply(p.b, resp, 0, n);
+    after = lb_test_dump(p.b);
+    assert_string_equal(before, after);
+    free(after);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM changes"), 0);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason LIKE "
+                                    "'failed authentication%'"), (long)n);
+    json_decref(resp);
+
+    /* Key 2 arrives: the genuine envelopes apply. */
+    share_key(p.a, p.b, 2);
+    resp = answer(envs, json_pack("{s:I}", "c1", (json_int_t)n));
+    apply(p.b, resp, n, 0);
+    assert_same_records(p.a, p.b);
+    lb_test_ok(p.b, lb_store_check(p.b));
+    json_decref(resp);
+    json_decref(relabelled);
+    json_decref(envs);
+    free(before);
+    sodium_memzero(k1, sizeof k1);
+    sodium_memzero(k2, sizeof k2);
+    pair_close(&p);
+}
+
 static json_t *enrol_answer(const char *team, const char *epoch)
 {
     json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -551,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_sync_outbox_is_bounded),
         cmocka_unit_test(test_sync_tampered_envelopes_are_rejected),
         cmocka_unit_test(test_sync_missing_key_holds_the_cursor),
+        cmocka_unit_test(test_sync_old_key_cannot_open_after_rotation),
         cmocka_unit_test(test_sync_enrolment),
         cmocka_unit_test(test_sync_new_epoch_pushes_again),
         cmocka_unit_test(test_sync_bad_answers),
