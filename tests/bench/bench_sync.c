@@ -2,7 +2,7 @@
  * sync/lb_client.h) against the real server (linkbookd serve) on
  * 127.0.0.1, beside PouchDB's figures quoted from ../shared/bench/README.md
  * (quoted, not measured here).  Not a test: it measures, prints, and says
- * whether the goals of issue 3 hold.
+ * whether the sync goals hold.
  *
  * Each run starts a fresh linkbookd (admin team-create, serve on
  * 127.0.0.1:0), enrols a supervisor device B and a worker device A through
