@@ -64,10 +64,10 @@
 #include "lb_sync.h"
 #include "lb_proto.h"
 #include "lb_client.h"
+#include "bench_common.h"
 
 extern char **environ;
 
-#define NOTE_LEN 600
 #define BATCH 1000
 #define PEOPLE 20
 #define GOALS 100
@@ -113,32 +113,11 @@ static char self_exe[4096]; /* this program, for its helper modes */
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void stats(double *v, int n, double *med, double *lo, double *hi)
-{
-    qsort(v, (size_t)n, sizeof *v, cmpd);
-    *med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    *lo = v[0];
-    *hi = v[n - 1];
 }
 
 static fig *add_fig(const char *name, const char *unit, double *v, int n, const char *goal,
@@ -181,43 +160,6 @@ static void check_client(lb_client_rc rc, lb_client *c, const char *what)
 }
 
 /* ---- note text (as bench_local) ------------------------------------------- */
-
-static const char *const phrases[] = {
-    "Visited at home; she was dressed and had made tea before I arrived.",
-    "Talked through the week: two days without leaving the flat because of the rain.",
-    "Her daughter phones on Sundays but lives in Leeds and cannot visit often.",
-    "Knee pain is worse on the stairs; she has not yet rung the surgery about it.",
-    "We looked at the leaflet for the Tuesday walking group at the community centre.",
-    "She would like someone to go with her the first time; I offered to meet her there.",
-    "Money is tight since the pension credit review; agreed to refer to Citizens Advice.",
-    "Sleeping badly, up at four most nights, naps in the afternoon in front of the TV.",
-    "Said she feels 'a bit more like myself' since starting the coffee morning.",
-    "Medication is in a dosette box the pharmacy fills; no missed doses this week.",
-    "Discussed what matters to her: getting back to the allotment by the spring.",
-    "Gave the number for the befriending service and wrote it on the fridge calendar.",
-};
-#define NPHRASES (sizeof phrases / sizeof phrases[0])
-
-static void note_text(unsigned i, char out[NOTE_LEN + 1])
-{
-    unsigned x = i * 2654435761u + 12345u;
-    size_t len = (size_t)snprintf(out, NOTE_LEN + 1, "Contact %u. ", i);
-    while (len < NOTE_LEN) {
-        const char *p;
-        size_t n;
-        x = x * 1103515245u + 12345u;
-        p = phrases[(x >> 16) % NPHRASES];
-        n = strlen(p);
-        if (n + 1 > NOTE_LEN - len)
-            n = NOTE_LEN - len - 1;
-        memcpy(out + len, p, n);
-        len += n;
-        if (len < NOTE_LEN)
-            out[len++] = ' ';
-    }
-    out[NOTE_LEN - 1] = '.';
-    out[NOTE_LEN] = '\0';
-}
 
 /* ---- child processes -------------------------------------------------------- */
 

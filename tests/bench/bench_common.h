@@ -1,0 +1,82 @@
+/* bench_common.h - what the benchmarks share: a monotonic clock, the
+ * median (min-max) of a set of runs, and the visit notes they record (the
+ * same generated 600-character text in every benchmark, so figures compare).
+ * Header-only: each benchmark is one program.
+ */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NOTE_LEN 600
+
+static inline double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v; median (mean of the middle two for even n), min and max. */
+static inline void stats(double *v, int n, double *med, double *lo, double *hi)
+{
+    qsort(v, (size_t)n, sizeof *v, cmpd);
+    *med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    *lo = v[0];
+    *hi = v[n - 1];
+}
+
+static const char *const bench_phrases[] = {
+    "Visited at home; she was dressed and had made tea before I arrived.",
+    "Talked through the week: two days without leaving the flat because of the rain.",
+    "Her daughter phones on Sundays but lives in Leeds and cannot visit often.",
+    "Knee pain is worse on the stairs; she has not yet rung the surgery about it.",
+    "We looked at the leaflet for the Tuesday walking group at the community centre.",
+    "She would like someone to go with her the first time; I offered to meet her there.",
+    "Money is tight since the pension credit review; agreed to refer to Citizens Advice.",
+    "Sleeping badly, up at four most nights, naps in the afternoon in front of the TV.",
+    "Said she feels 'a bit more like myself' since starting the coffee morning.",
+    "Medication is in a dosette box the pharmacy fills; no missed doses this week.",
+    "Discussed what matters to her: getting back to the allotment by the spring.",
+    "Gave the number for the befriending service and wrote it on the fridge calendar.",
+    "Her son is her carer on weekdays; he asked about a carers assessment.",
+    "Mood brighter than last time; she laughed about the neighbour's cat.",
+    "Hearing aid battery was flat; showed her where the spares are kept.",
+    "Agreed next steps together and she repeated them back in her own words.",
+    "Bus pass renewal is due next month; we filled in the form together.",
+    "She is worried about the boiler; signposted to the council warm homes scheme.",
+};
+#define NPHRASES (sizeof bench_phrases / sizeof bench_phrases[0])
+
+/* Exactly NOTE_LEN bytes of note text for record i, different per record. */
+static inline void note_text(unsigned i, char out[NOTE_LEN + 1])
+{
+    unsigned x = i * 2654435761u + 12345u;
+    size_t len = (size_t)snprintf(out, NOTE_LEN + 1, "Contact %u. ", i);
+    while (len < NOTE_LEN) {
+        const char *p;
+        size_t n;
+        x = x * 1103515245u + 12345u;
+        p = bench_phrases[(x >> 16) % NPHRASES];
+        n = strlen(p);
+        if (n + 1 > NOTE_LEN - len)
+            n = NOTE_LEN - len - 1;
+        memcpy(out + len, p, n);
+        len += n;
+        if (len < NOTE_LEN)
+            out[len++] = ' ';
+    }
+    out[NOTE_LEN - 1] = '.';
+    out[NOTE_LEN] = '\0';
+}
+
+#endif
