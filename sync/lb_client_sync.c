@@ -220,6 +220,8 @@ typedef struct sync_run {
     int key_restored;       /* a key the server lacked was put back */
     json_t *pending;        /* the last pull's "pending" devices */
     int64_t server_key;     /* the last pull's "key" (-1: not said) */
+    const char *epoch;      /* the server epoch this device knew at the start */
+    int news;               /* the last push answer's "news": 1, 0, -1 not said */
     lb_client_progress progress;
     void *ctx;
     lb_client_report *rep;
@@ -248,14 +250,29 @@ static lb_client_rc fetch_keys_once(sync_run *r)
 }
 
 /* POST one batch of envelopes; a 413 halves *count (and *bytes). */
+/* What a push answer says about the pull to follow (see sync_steps). */
+static void note_news(sync_run *r, const json_t *resp)
+{
+    const json_t *news = json_object_get(resp, "news"), *key = json_object_get(resp, "key");
+    const char *epoch = json_string_value(json_object_get(resp, "epoch"));
+    r->news = -1;
+    if (json_is_boolean(news) && json_is_integer(key) && epoch && r->epoch &&
+        strcmp(epoch, r->epoch) == 0 && json_integer_value(key) <= r->held)
+        r->news = json_is_true(news);
+}
+
 static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *bytes,
                                size_t *acked)
 {
-    json_t *body = json_pack("{s:O}", "envelopes", env), *resp = NULL;
+    json_t *body = json_pack("{s:O}", "envelopes", env), *resp = NULL, *cursors = NULL;
     size_t n = json_array_size(env);
     lb_client_rc rc;
     lb_err err;
     *acked = 0;
+    /* A worker says where its pulls stand, so the answer can tell whether a
+     * pull would bring anything. */
+    if (body && !r->supervisor && lb_sync_cursors(r->s, &cursors) == LB_OK)
+        json_object_set_new(body, "cursors", cursors);
     if (!body)
         return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
     rc = lb_client_post(r->c, "/v1/push", body, 0, NULL, &resp);
@@ -270,6 +287,7 @@ static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *
                               "(%s)", lb_client_errmsg(r->c));
     if (rc != LB_CLIENT_OK)
         return rc;
+    note_news(r, resp);
     if ((err = lb_sync_acked(r->s, resp, acked)) != LB_OK)
         rc = lb_client_store_fail(r->c, r->s, err, "could not mark pushed changes");
     r->rep->push_rejected += json_array_size(json_object_get(resp, "rejected"));
@@ -449,6 +467,10 @@ static lb_client_rc sync_steps(sync_run *r)
         return rc;
     if (r->held > 0 && (rc = push_all(r)) != LB_CLIENT_OK)
         return rc;
+    /* The last push answer said nothing else waits (same epoch, no newer
+     * key): the push was the whole sync, one round trip. */
+    if (r->news == 0)
+        return LB_CLIENT_OK;
     if ((rc = pull_all(r)) != LB_CLIENT_OK)
         return rc;
     if (r->held > 0 && (rc = push_all(r)) != LB_CLIENT_OK)
@@ -468,14 +490,15 @@ static lb_client_rc sync_start(sync_run *r, lb_sync_info *info)
     r->device = info->device;
     r->supervisor = info->role && strcmp(info->role, "supervisor") == 0;
     r->held = info->key;
+    r->epoch = info->epoch;
     return lb_client_use_store_token(r->c, r->s);
 }
 
 lb_client_rc lb_client_sync(lb_client *c, lb_store *s, lb_client_progress progress,
                             void *ctx, lb_client_report *rep)
 {
-    sync_run r = {.c = c, .s = s, .server_key = -1, .progress = progress, .ctx = ctx,
-                  .rep = rep};
+    sync_run r = {.c = c, .s = s, .server_key = -1, .news = -1, .progress = progress,
+                  .ctx = ctx, .rep = rep};
     lb_sync_info info;
     lb_client_stats before, after;
     lb_client_rc rc;

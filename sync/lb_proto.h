@@ -29,13 +29,18 @@
  *                     "device_name"}                       (no token)
  *     -> {"device", "token", "team", "team_name", "user", "name", "role",
  *         "caseload", "epoch"}
- *   POST /v1/push    {"envelopes": [envelope, ...]}   (<= LB_PROTO_MAX_BATCH)
+ *   POST /v1/push    {"envelopes": [envelope, ...],   (<= LB_PROTO_MAX_BATCH)
+ *                     "cursors": {caseload: last seq seen} (optional, workers)}
  *     -> {"acks": [{"id", "seq": {caseload: n, ...}}], "rejected":
- *         [{"id", "error"}], "epoch", "time"}
+ *         [{"id", "error"}], "epoch", "time",
+ *         "news": bool, "key": current team key id (when cursors were sent)}
  *     The server commits, files each envelope under every caseload its
  *     person is on (a per-caseload sequence), then answers.  Re-pushing an
  *     envelope answers its original sequence numbers, also when it was
  *     sealed again (same id, person and assign; the first copy is kept).
+ *     "news" false says a pull with those cursors would bring nothing but
+ *     the device's own envelopes: with the same epoch and no newer key, the
+ *     push was the whole sync (one round trip).
  *   POST /v1/pull    {"cursors": {caseload: last seq seen, ...},
  *                     "max_bytes": n (optional)}
  *     -> {"envelopes": [envelope, ...], "cursors": {caseload: seq, ...},

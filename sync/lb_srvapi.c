@@ -235,10 +235,22 @@ static int parse_batch(const json_t *list, lb_envelope *envs, size_t *n, push_ou
     return 0;
 }
 
-static json_t *push_answer(const lb_srvapi *api, push_out *out)
+static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors);
+
+/* The push answer; with "news" and "key" when the worker sent its cursors,
+ * so that a sync with nothing else to fetch needs no pull after it. */
+static json_t *push_answer(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
+                           push_out *out)
 {
-    return json_pack("{s:O, s:O, s:s, s:I}", "acks", out->acks, "rejected", out->rejected,
-                     "epoch", api->epoch, "time", (json_int_t)now_ms());
+    json_t *doc = json_pack("{s:O, s:O, s:s, s:I}", "acks", out->acks, "rejected",
+                            out->rejected, "epoch", api->epoch, "time", (json_int_t)now_ms());
+    int64_t key = 0;
+    int news = push_news(api, who, json_object_get(req, "cursors"));
+    if (doc && news >= 0 && api->store->ops->key_current(api->store, who->team, &key) == LB_OK) {
+        json_object_set_new(doc, "news", json_boolean(news));
+        json_object_set_new(doc, "key", json_integer(key));
+    }
+    return doc;
 }
 
 void lb_srvapi_push(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
@@ -279,7 +291,7 @@ void lb_srvapi_push(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
     if (json_array_size(out.acks) > 0)
         lb_srvepoch_note(api->epochs);   /* after the commit: see lb_srvepoch.h */
     lb_srvmetrics_push(api->metrics, json_array_size(out.acks), json_array_size(out.rejected));
-    ok(res, push_answer(api, &out));
+    ok(res, push_answer(api, who, req, &out));
 out:
     for (i = 0; i < n; i++)
         lb_proto_envelope_clear(&envs[i]);
@@ -415,6 +427,35 @@ static int pull_checks(const json_t *req, lb_srvapi_res *res)
     else
         return 0;
     return -1;
+}
+
+/* For a worker that pushed with its cursors: 1 if a pull would bring it
+ * anything (others' envelopes past them), 0 if not, -1 when this cannot be
+ * told (a supervisor, no or odd cursors, a storage error): then the device
+ * pulls as usual. */
+static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors)
+{
+    cursor_list l = { NULL, 0, 0 };
+    json_t *envs = NULL, *v;
+    const char *caseload;
+    lb_srv_cursor *c;
+    int more = 0, news = -1;
+    if (who->supervisor || !json_is_object(cursors) ||
+        api->store->ops->followed(api->store, who, followed_add, &l) != LB_OK)
+        goto out;
+    json_object_foreach((json_t *)cursors, caseload, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || !(c = find_cursor(&l, caseload)))
+            goto out;
+        c->seq = (int64_t)json_integer_value(v);
+    }
+    if ((envs = json_array()) != NULL &&
+        api->store->ops->pull(api->store, who->team, who->device, l.c, l.n, 1, 1, pull_add,
+                              envs, &more) == LB_OK)
+        news = json_array_size(envs) > 0 || more;
+out:
+    json_decref(envs);
+    free(l.c);
+    return news;
 }
 
 void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,

@@ -99,6 +99,41 @@ else
     fail "w1: nothing new: pushed 0, pulled 0, one request" "$(_describe)"
 fi
 
+# --- edits: a push with nothing else waiting is the whole sync --------------------------
+# The push answer says whether a pull would bring the worker anything; when
+# not, the sync is one request, and the edits reach the supervisor in one more.
+dv w1 note add "$P" "Edit pushed in one round trip" >/dev/null 2>&1
+sync_ok w1 "w1: sync after one edit"
+if [ "$pushed" -ge 1 ] && [ "$pulled" = 0 ] && [ "$requests" = 1 ]; then
+    ok "w1: an edit with nothing else waiting syncs in one request"
+else
+    fail "w1: an edit with nothing else waiting syncs in one request" "$(_describe)"
+fi
+sync_ok sup "sup: sync pulls the edit"
+if [ "$pulled" -ge 1 ] && [ "$requests" = 1 ]; then
+    ok "sup: the edit arrives in one request (two round trips in all)"
+else
+    fail "sup: the edit arrives in one request (two round trips in all)" "$(_describe)"
+fi
+# When someone else wrote meanwhile, the same push is followed by a pull.
+dv sup note add "$P" "Supervisor's note for w1 to receive" >/dev/null 2>&1
+sync_ok sup "sup: sync its note"
+dv w1 note add "$P" "Another edit from w1" >/dev/null 2>&1
+sync_ok w1 "w1: sync with news waiting"
+if [ "$pushed" -ge 1 ] && [ "$pulled" -ge 1 ] && [ "$requests" = 2 ]; then
+    ok "w1: news waiting: push, then pull (two requests)"
+else
+    fail "w1: news waiting: push, then pull (two requests)" "$(_describe)"
+fi
+expect_exit 0 "w1: show after receiving the supervisor's note" -- dv w1 show "$P"
+if grep -q "Supervisor's note for w1 to receive" "$out"; then
+    ok "w1: the supervisor's note arrived"
+else
+    fail "w1: the supervisor's note arrived" "$(_describe)"
+fi
+sync_ok w1 "w1: sync its view of the person"
+sync_ok sup "sup: sync, settled again"
+
 # --- syncing again changes nothing -----------------------------------------------------
 dump w1 "$tmp/e-w1"
 dump sup "$tmp/e-sup"
