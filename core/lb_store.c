@@ -198,35 +198,39 @@ void lb_store_rollback(lb_store *s)
 static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
 static const char SQL_META_PUT[] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)";
 
-/* Copy meta value key into a new malloc'd buffer (NUL-terminated too). */
-static lb_err meta_get(lb_store *s, const char *key, unsigned char **val, size_t *len)
+lb_err lb_store_kv_get(lb_store *s, const char *get_sql, const char *key,
+                       unsigned char **val, size_t *len, const char *of)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_META_GET);
+    char what[64];
+    sqlite3_stmt *st = lb_store_stmt(s, get_sql);
     int rc, n;
+    *val = NULL;
+    *len = 0;
     if (!st)
         return LB_ERR_INTERNAL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return lb_store_fail(s, LB_ERR_CORRUPT, "the store %s has no '%s' setting: it is "
-                             "damaged or was never finished (restore it from a backup)", s->dir, key);
-    if (rc != SQLITE_ROW)
-        return lb_store_sqlfail(s, rc, "reading the store settings");
-    n = sqlite3_column_bytes(st, 0);
-    *val = malloc((size_t)n + 1);
-    if (!*val)
-        return LB_ERR_NOMEM;
-    if (n)
-        memcpy(*val, sqlite3_column_blob(st, 0), (size_t)n);
-    (*val)[n] = '\0';
-    *len = (size_t)n;
+    if (rc == SQLITE_ROW) {
+        n = sqlite3_column_bytes(st, 0);
+        if ((*val = malloc((size_t)n + 1)) != NULL) {
+            if (n)
+                memcpy(*val, sqlite3_column_blob(st, 0), (size_t)n);
+            (*val)[n] = '\0';
+            *len = (size_t)n;
+        }
+    }
     sqlite3_reset(st);
-    return LB_OK;
+    snprintf(what, sizeof what, "reading the %s", of);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return lb_store_sqlfail(s, rc, what);
+    return rc == SQLITE_ROW && !*val ? LB_ERR_NOMEM : LB_OK;
 }
 
-static lb_err meta_put(lb_store *s, const char *key, const void *val, size_t len)
+lb_err lb_store_kv_put(lb_store *s, const char *put_sql, const char *key,
+                       const void *val, size_t len, const char *of)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_META_PUT);
+    char what[64];
+    sqlite3_stmt *st = lb_store_stmt(s, put_sql);
     int rc;
     if (!st)
         return LB_ERR_INTERNAL;
@@ -234,7 +238,24 @@ static lb_err meta_put(lb_store *s, const char *key, const void *val, size_t len
     sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "saving the store settings");
+    snprintf(what, sizeof what, "saving the %s", of);
+    return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, what);
+}
+
+/* Meta value key in a new NUL-terminated buffer; a missing one means the
+ * store is damaged or unfinished. */
+static lb_err meta_get(lb_store *s, const char *key, unsigned char **val, size_t *len)
+{
+    lb_err err = lb_store_kv_get(s, SQL_META_GET, key, val, len, "store settings");
+    if (!err && !*val)
+        return lb_store_fail(s, LB_ERR_CORRUPT, "the store %s has no '%s' setting: it is "
+                             "damaged or was never finished (restore it from a backup)", s->dir, key);
+    return err;
+}
+
+static lb_err meta_put(lb_store *s, const char *key, const void *val, size_t len)
+{
+    return lb_store_kv_put(s, SQL_META_PUT, key, val, len, "store settings");
 }
 
 static lb_err kdf_save(lb_store *s, const lb_kdf_params *p)

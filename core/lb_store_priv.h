@@ -60,6 +60,16 @@ sqlite3_stmt *lb_store_stmt(lb_store *s, const char *sql);
 lb_err lb_store_write_begin(lb_store *s, int *own);
 lb_err lb_store_write_end(lb_store *s, int own, lb_err err);
 
+/* A key/value settings table of the store (meta, sync_meta): get_sql and
+ * put_sql are that table's static SQL ("SELECT value ... WHERE key = ?1",
+ * "INSERT OR REPLACE ... VALUES (?1, ?2)").  Get copies the value into a
+ * new NUL-terminated buffer, *val NULL when key is absent; what is the
+ * settings "of" goes into failure messages. */
+lb_err lb_store_kv_get(lb_store *s, const char *get_sql, const char *key,
+                       unsigned char **val, size_t *len, const char *of);
+lb_err lb_store_kv_put(lb_store *s, const char *put_sql, const char *key,
+                       const void *val, size_t len, const char *of);
+
 /* A new random id (as lb_id_new), from the store's pool of random bytes. */
 void lb_store_new_id(lb_store *s, char out[LB_ID_HEX + 1]);
 

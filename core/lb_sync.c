@@ -152,40 +152,12 @@ static size_t meta_ad(const lb_store *s, const char *key, char ad[META_AD_MAX])
 /* The raw value of key in a new NUL-terminated buffer; *val NULL if absent. */
 static lb_err meta_get(lb_store *s, const char *key, unsigned char **val, size_t *len)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_META_GET);
-    int rc, n;
-    *val = NULL;
-    *len = 0;
-    if (!st)
-        return LB_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        n = sqlite3_column_bytes(st, 0);
-        if ((*val = malloc((size_t)n + 1)) != NULL) {
-            if (n)
-                memcpy(*val, sqlite3_column_blob(st, 0), (size_t)n);
-            (*val)[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return lb_store_sqlfail(s, rc, "reading the sync settings");
-    return rc == SQLITE_ROW && !*val ? LB_ERR_NOMEM : LB_OK;
+    return lb_store_kv_get(s, SQL_META_GET, key, val, len, "sync settings");
 }
 
 static lb_err meta_put(lb_store *s, const char *key, const void *val, size_t len)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_META_PUT);
-    int rc;
-    if (!st)
-        return LB_ERR_INTERNAL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "saving the sync settings");
+    return lb_store_kv_put(s, SQL_META_PUT, key, val, len, "sync settings");
 }
 
 static lb_err meta_put_text(lb_store *s, const char *key, const char *text)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
 
 #define NOTE_LEN 600
@@ -24,6 +25,21 @@ static inline int cmpd(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* A whole number option from lo to hi, or a message from prog and exit 2. */
+static inline long bench_arg_long(const char *prog, const char *opt, const char *v,
+                                  long lo, long hi)
+{
+    char *end;
+    long n;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < lo || n > hi) {
+        fprintf(stderr, "%s: %s wants a number from %ld to %ld\n", prog, opt, lo, hi);
+        exit(2);
+    }
+    return n;
 }
 
 /* Sorts v; median (mean of the middle two for even n), min and max. */

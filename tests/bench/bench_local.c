@@ -567,19 +567,6 @@ static void write_json(const char *path, int n, int runs)
     json_decref(root);
 }
 
-static long arg_long(const char *opt, const char *v, long lo, long hi)
-{
-    char *end;
-    long n;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) {
-        fprintf(stderr, "bench: %s wants a number from %ld to %ld\n", opt, lo, hi);
-        exit(2);
-    }
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     const char *tmp = "/tmp", *cli = NULL, *json = NULL;
@@ -592,9 +579,9 @@ int main(int argc, char **argv)
             return 2;
         }
         if (strcmp(o, "--n") == 0)
-            n = (int)arg_long(o, v, 1, 10000000);
+            n = (int)bench_arg_long("bench", o, v, 1, 10000000);
         else if (strcmp(o, "--runs") == 0)
-            runs = (int)arg_long(o, v, 1, MAX_RUNS);
+            runs = (int)bench_arg_long("bench", o, v, 1, MAX_RUNS);
         else if (strcmp(o, "--tmp") == 0)
             tmp = v;
         else if (strcmp(o, "--cli") == 0)

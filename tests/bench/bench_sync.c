@@ -1166,19 +1166,6 @@ static void cleanup(void)
     work[0] = '\0';
 }
 
-static long arg_long(const char *opt, const char *v, long lo, long hi)
-{
-    char *end;
-    long n;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) {
-        fprintf(stderr, "bench_sync: %s wants a number from %ld to %ld\n", opt, lo, hi);
-        exit(2);
-    }
-    return n;
-}
-
 int main(int argc, char **argv)
 {
     const char *tmp = "/tmp", *json = NULL;
@@ -1197,15 +1184,15 @@ int main(int argc, char **argv)
             return 2;
         }
         if (strcmp(o, "--n") == 0)
-            n = (unsigned)arg_long(o, v, 1, 1000000);
+            n = (unsigned)bench_arg_long("bench_sync", o, v, 1, 1000000);
         else if (strcmp(o, "--runs") == 0)
-            runs = (int)arg_long(o, v, 1, MAX_RUNS);
+            runs = (int)bench_arg_long("bench_sync", o, v, 1, MAX_RUNS);
         else if (strcmp(o, "--mem-changes") == 0)
-            mem = (unsigned)arg_long(o, v, 0, 1000000);
+            mem = (unsigned)bench_arg_long("bench_sync", o, v, 0, 1000000);
         else if (strcmp(o, "--devices") == 0)
-            devices = (int)arg_long(o, v, 0, MAX_DEVICES);
+            devices = (int)bench_arg_long("bench_sync", o, v, 0, MAX_DEVICES);
         else if (strcmp(o, "--secs") == 0)
-            secs = (int)arg_long(o, v, 1, 120);
+            secs = (int)bench_arg_long("bench_sync", o, v, 1, 120);
         else if (strcmp(o, "--tmp") == 0)
             tmp = v;
         else if (strcmp(o, "--json") == 0)
