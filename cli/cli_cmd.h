@@ -65,6 +65,10 @@ int cmd_team_invite(const cli_cmd *cmd, int argc, char **argv);
 int cmd_team_devices(const cli_cmd *cmd, int argc, char **argv);
 int cmd_team_revoke(const cli_cmd *cmd, int argc, char **argv);
 
+/* cmd_review.c, cmd_report.c */
+int cmd_review(const cli_cmd *cmd, int argc, char **argv);
+int cmd_report(const cli_cmd *cmd, int argc, char **argv);
+
 /* cmd_sync.c, shared with cmd_team.c: an enrolled store with a client for
  * its server (token set).  Transport options: --insecure, a CA file and a
  * pinned key (NULL: from LINKBOOK_CA_FILE, LINKBOOK_PINNED_KEY). */

@@ -929,7 +929,7 @@ static lb_err check_query(lb_store *s, const lb_review_query *q, rv *v)
     return LB_OK;
 }
 
-static lb_err audit(lb_store *s, const lb_review_query *q, const lb_review *r)
+lb_err lb_review_audit(lb_store *s, const lb_review_query *q, const lb_review *r)
 {
     char when[LB_HLC_TEXT + 1];
     json_t *f;
@@ -1007,7 +1007,7 @@ static void rv_clear(rv *v)
 
 lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out)
 {
-    static const lb_review_query none = {NULL, NULL, NULL, NULL};
+    static const lb_review_query none = {NULL, NULL, NULL, NULL, 0};
     rv v;
     lb_err err = lb_store_need_keys(s);
     if (err)
@@ -1020,8 +1020,8 @@ lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out)
     err = check_query(s, v.q, &v);
     if (!err)
         err = gather(&v);
-    if (!err)
-        err = audit(s, v.q, v.r);
+    if (!err && !v.q->defer_audit)
+        err = lb_review_audit(s, v.q, v.r);
     rv_clear(&v);
     if (err) {
         lb_review_free(v.r);
