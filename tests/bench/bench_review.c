@@ -160,6 +160,8 @@ static double compute_once(const char *dir)
     return t0;
 }
 
+static double last_cpu;   /* CPU seconds (user + system) of the last run_cli */
+
 /* Run argv quietly; its wall time and peak memory (MB). */
 static int run_cli(char *const argv[], double *secs, double *mb)
 {
@@ -179,11 +181,13 @@ static int run_cli(char *const argv[], double *secs, double *mb)
             return -1;
     *secs = now() - t0;
     *mb = (double)ru.ru_maxrss / 1024.0;
+    last_cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 typedef struct result {
-    double compute, cli, cli_json, mb;
+    double compute, cli, cli_json, mb, cpu;
 } result;
 
 static double median_of(double *v, int n)
@@ -198,13 +202,15 @@ static void bench_cli(const char *cli, const char *dir, int runs, result *res)
     char *review[] = {(char *)cli, "review", NULL};
     char *json[] = {(char *)cli, "review", "--json", NULL};
     char *base[] = {(char *)cli, "review", "--from", "2199-01-01", NULL};
-    double a[16], b[16], c[16], mb, mb_json, mb_base, peak = 0;
+    double a[16], b[16], c[16], cpu[16], mb, mb_json, mb_base, peak = 0;
     int r;
     setenv("LINKBOOK_STORE", dir, 1);
     setenv("LINKBOOK_PASSPHRASE", PASS, 1);
     for (r = 0; r < runs && r < 16; r++) {
-        if (run_cli(review, &a[r], &mb) != 0 || run_cli(json, &b[r], &mb_json) != 0 ||
-            run_cli(base, &c[r], &mb_base) != 2) {
+        int ok = run_cli(review, &a[r], &mb) == 0;
+        cpu[r] = last_cpu;
+        ok = ok && run_cli(json, &b[r], &mb_json) == 0 && run_cli(base, &c[r], &mb_base) == 2;
+        if (!ok) {
             fprintf(stderr, "bench_review: 'linkbook review' did not run as expected\n");
             exit(1);
         }
@@ -215,6 +221,7 @@ static void bench_cli(const char *cli, const char *dir, int runs, result *res)
     }
     res->cli = median_of(a, r);
     res->cli_json = median_of(b, r);
+    res->cpu = median_of(cpu, r);
     res->mb = peak;
 }
 
@@ -244,12 +251,14 @@ static void report(const result *r, unsigned workers, unsigned people, unsigned 
     print_row("linkbook review --json, less start+unlock", r->cli_json, "s", "< 2 s",
               r->cli_json < GOAL_S);
     print_row("linkbook review, peak memory", r->mb, "MB", "< 128 MB", r->mb < GOAL_MB);
+    printf("%-46s %12.3f  %-12s %-14s %s\n", "linkbook review, CPU (with unlock)", r->cpu, "s",
+           "-", "-");
     if (!json_path)
         return;
-    doc = json_pack("{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:f}", "linkbook", LINKBOOK_VERSION,
-                    "workers", workers, "people", people, "contacts", contacts,
+    doc = json_pack("{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f}", "linkbook",
+                    LINKBOOK_VERSION, "workers", workers, "people", people, "contacts", contacts,
                     "compute_s", r->compute, "cli_s", r->cli, "cli_json_s", r->cli_json,
-                    "peak_mb", r->mb);
+                    "peak_mb", r->mb, "cli_cpu_s", r->cpu);
     if (!doc || json_dump_file(doc, json_path, JSON_INDENT(2)) != 0)
         fprintf(stderr, "bench_review: could not write %s\n", json_path);
     json_decref(doc);
@@ -262,7 +271,7 @@ int main(int argc, char **argv)
     int runs = 5, i;
     double v[16];
     char dir[4200];
-    result res = {0, 0, 0, 0};
+    result res = {0, 0, 0, 0, 0};
     for (i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--workers") == 0)
             workers = (unsigned)bench_arg_long(prog, argv[i], argv[i + 1], 1, 1000);
