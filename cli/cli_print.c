@@ -4,7 +4,7 @@
 #include "cli_err.h"
 
 #define CELL 160
-#define COLS_MAX 6
+#define COLS_MAX 7
 #define ID_SHORT 8
 
 int cli_print_json(const json_t *doc)
@@ -244,22 +244,27 @@ void cli_print_tasks(const json_t *doc)
 
 static void fill_event(const json_t *e, char cells[][CELL])
 {
+    const char *scope = cli_json_str(e, "scope");
     cell_json(cells[0], e, "when");
-    cell_json(cells[1], e, "author");
-    cell_json(cells[2], e, "action");
-    cell_json(cells[3], e, "kind");
-    cell_id(cells[4], cli_json_str(e, "record"));
-    cell_id(cells[5], cli_json_str(e, "person"));
+    cell_id(cells[1], cli_json_str(e, "device"));
+    cell_json(cells[2], e, "author");
+    cell_json(cells[3], e, "action");
+    cell_json(cells[4], e, "kind");
+    cell_id(cells[5], cli_json_str(e, "record"));
+    if (scope)   /* a caseload-wide read: what it covered */
+        snprintf(cells[6], CELL, "%.20s", scope);
+    else
+        cell_id(cells[6], cli_json_str(e, "person"));
 }
 
 void cli_print_audit(const json_t *doc)
 {
-    static const char *const heads[] = {"WHEN", "AUTHOR", "ACTION", "KIND", "RECORD",
-                                        "PERSON"};
+    static const char *const heads[] = {"WHEN", "DEVICE", "AUTHOR", "ACTION", "KIND",
+                                        "RECORD", "PERSON OR SCOPE"};
     const json_t *events = json_object_get(doc, "events");
     if (!json_is_array(events) || json_array_size(events) == 0) {
         cli_say("No audit events.");
         return;
     }
-    print_table(heads, 6, events, fill_event);
+    print_table(heads, 7, events, fill_event);
 }

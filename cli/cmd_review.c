@@ -126,6 +126,11 @@ static void print_period(const lb_review *r)
            r->to[0] ? r->to : "today");
 }
 
+static const char *text_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
 /* "Given Family" of person into buf ("(unknown)" if it cannot be read). */
 static const char *person_name(const cli_review *v, const char *id, char *buf, size_t cap)
 {
@@ -134,8 +139,8 @@ static const char *person_name(const cli_review *v, const char *id, char *buf, s
         snprintf(buf, cap, "(unknown)");
         return buf;
     }
-    snprintf(buf, cap, "%s %s", cli_json_str(r->fields, "given"),
-             cli_json_str(r->fields, "family"));
+    snprintf(buf, cap, "%s %s", text_or(cli_json_str(r->fields, "given"), ""),
+             text_or(cli_json_str(r->fields, "family"), ""));
     lb_record_free(r);
     return buf;
 }
@@ -201,7 +206,8 @@ static json_t *device_json(const lb_team_device *d)
 /* Name the worker of a caseload. */
 static void name_worker(const cli_review *v, json_t *c)
 {
-    const char *cl = cli_json_str(c, "caseload"), *worker = cli_review_worker(v, cl);
+    const char *cl = text_or(cli_json_str(c, "caseload"), "");
+    const char *worker = cli_review_worker(v, cl);
     const lb_team_device *d = cli_review_member(v, cl);
     if (worker)
         json_object_set_new(c, "worker", json_pack("{s:s, s:s}", "name", worker, "role",
@@ -210,19 +216,23 @@ static void name_worker(const cli_review *v, json_t *c)
         json_object_set_new(json_object_get(c, "worker"), "user", json_string(d->user));
 }
 
+/* Add the person's name to each entry of list. */
+static void name_entries(const cli_review *v, json_t *list)
+{
+    char name[256];
+    json_t *e;
+    size_t i;
+    json_array_foreach(list, i, e) {
+        const char *pid = text_or(cli_json_str(e, "person"), "");
+        json_object_set_new(e, "name", json_string(person_name(v, pid, name, sizeof name)));
+    }
+}
+
 /* One worker's review: the names of the people waiting and overdue. */
 static void name_people(const cli_review *v, json_t *c)
 {
-    json_t *list, *e;
-    char name[256];
-    size_t i;
-    list = json_object_get(json_object_get(c, "waiting"), "referrals");
-    json_array_foreach(list, i, e)
-        json_object_set_new(e, "name", json_string(person_name(v, cli_json_str(e, "person"),
-                                                               name, sizeof name)));
-    json_array_foreach(json_object_get(c, "overdue"), i, e)
-        json_object_set_new(e, "name", json_string(person_name(v, cli_json_str(e, "person"),
-                                                               name, sizeof name)));
+    name_entries(v, json_object_get(json_object_get(c, "waiting"), "referrals"));
+    name_entries(v, json_object_get(c, "overdue"));
 }
 
 static int print_review_json(const cli_review *v, const cli_cmd *cmd, int one_worker)
