@@ -305,7 +305,8 @@ static lb_err make_caseloads(rv *v)
 {
     lb_review *r = v->r;
     size_t i, n = 0;
-    qsort(v->links, v->n_links, sizeof *v->links, by_caseload);
+    if (v->n_links > 1)
+        qsort(v->links, v->n_links, sizeof *v->links, by_caseload);
     for (i = 0; i < v->n_links; i++)
         if ((i == 0 || strcmp(v->links[i].caseload, v->links[i - 1].caseload) != 0) &&
             (!v->q->caseload || strcmp(v->links[i].caseload, v->q->caseload) == 0))
@@ -341,7 +342,8 @@ static size_t fig_index(const rv *v, const char *caseload)
 static lb_err person_scopes(rv *v)
 {
     size_t i, j = 0, n = 0;
-    qsort(v->links, v->n_links, sizeof *v->links, by_person_link);
+    if (v->n_links > 1)
+        qsort(v->links, v->n_links, sizeof *v->links, by_person_link);
     if (!(v->pscope = calloc(v->n_people * 2 + v->n_links + 1, sizeof *v->pscope)))
         return LB_ERR_NOMEM;
     for (i = 0; i < v->n_people; i++) {
@@ -387,7 +389,8 @@ static lb_err load_people(rv *v)
         err = v->err;
     if (err)
         return err;
-    qsort(v->people, v->n_people, sizeof *v->people, by_id);
+    if (v->n_people > 1)
+        qsort(v->people, v->n_people, sizeof *v->people, by_id);
     err = lb_record_scan(v->s, "assignment", link_one, v);
     if (!err)
         err = v->err;
@@ -651,7 +654,8 @@ static int pair_add(rv *v, const rv_measure *base, const rv_measure *last)
 static lb_err make_pairs(rv *v)
 {
     size_t i = 0, j, base;
-    qsort(v->measures, v->n_measures, sizeof *v->measures, by_person_measure);
+    if (v->n_measures > 1)
+        qsort(v->measures, v->n_measures, sizeof *v->measures, by_person_measure);
     while (i < v->n_measures) {
         const rv_measure *m = &v->measures[i];
         for (j = i; j < v->n_measures && v->measures[j].person == m->person &&
@@ -746,8 +750,10 @@ static lb_err make_waits(rv *v)
 {
     size_t i, k, n, counted = NONE;
     const size_t *sc;
-    qsort(v->contacts, v->n_contacts, sizeof *v->contacts, by_person_day);
-    qsort(v->refs, v->n_refs, sizeof *v->refs, by_person_referral);
+    if (v->n_contacts > 1)
+        qsort(v->contacts, v->n_contacts, sizeof *v->contacts, by_person_day);
+    if (v->n_refs > 1)
+        qsort(v->refs, v->n_refs, sizeof *v->refs, by_person_referral);
     for (i = 0; i < v->n_refs; i++) {
         const rv_referral *x = &v->refs[i];
         long first;
@@ -794,8 +800,10 @@ static lb_err wait_summary(lb_review_figures *f)
     size_t i, n = 0;
     if (!days)
         return LB_ERR_NOMEM;
-    qsort(f->waits, f->n_waits, sizeof *f->waits, by_wait);
-    qsort(f->overdue, f->n_overdue, sizeof *f->overdue, by_overdue);
+    if (f->n_waits > 1)
+        qsort(f->waits, f->n_waits, sizeof *f->waits, by_wait);
+    if (f->n_overdue > 1)
+        qsort(f->overdue, f->n_overdue, sizeof *f->overdue, by_overdue);
     for (i = 0; i < f->n_waits; i++) {
         const lb_review_wait *w = &f->waits[i];
         if (!w->first_contact[0]) {
@@ -806,7 +814,8 @@ static lb_err wait_summary(lb_review_figures *f)
         days[n++] = w->days;
         sum += w->days;
     }
-    qsort(days, n, sizeof *days, by_long);
+    if (n > 1)
+        qsort(days, n, sizeof *days, by_long);
     f->waited_n = (long)n;
     f->waited_mean = n ? (double)sum / (double)n : 0;
     f->waited_median = !n ? 0 : n % 2 ? (double)days[n / 2]
@@ -1119,7 +1128,8 @@ lb_err lb_review_caseloads(lb_store *s, char ***out)
         lb_review_caseloads_free(list);
         return err;
     }
-    qsort(list, n, sizeof *list, by_string);
+    if (n > 1)
+        qsort(list, n, sizeof *list, by_string);
     *out = list;
     return LB_OK;
 }

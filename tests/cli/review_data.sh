@@ -55,10 +55,10 @@ rd_at() {
     _lastcmd="linkbook $* (on $_day)"
     if [ -n "${RD_ASAN_RT:-}" ]; then
         timeout -k 5 120 env LD_PRELOAD="$RD_ASAN_RT" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-            faketime "$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
+            faketime -f "@$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
     else
         timeout -k 5 120 env FAKETIME_DONT_FAKE_MONOTONIC=1 \
-            faketime "$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
+            faketime -f "@$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
     fi
     rc=$?
 }
