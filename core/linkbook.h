@@ -14,6 +14,8 @@
  *   lb_measure.h outcome instruments defined as data
  *   lb_hlc.h     the hybrid logical clock
  *   lb_sync.h    the device side of sync: outbox, team keys, pull cursors
+ *   lb_team.h    the team roster kept for review: workers, devices, last sync
+ *   lb_review.h  review and report figures: caseloads, waits, outcomes
  *
  * The library never prints and never exits; every function returns an
  * lb_err, and lb_store_errmsg() tells the detail.
@@ -34,5 +36,7 @@
 #include "lb_measure.h"
 #include "lb_hlc.h"
 #include "lb_sync.h"
+#include "lb_team.h"
+#include "lb_review.h"
 
 #endif
