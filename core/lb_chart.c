@@ -15,7 +15,8 @@
 #define FONT "font-family=\"system-ui,-apple-system,'Segoe UI',Arial,sans-serif\""
 
 /* Bars: plot area and sizes. */
-#define BAR_W 16.0
+#define BAR_W 16.0            /* the narrowest bar */
+#define PLOT_W_MIN 360.0
 #define GROUP_GAP 12.0
 #define PLOT_H 220.0
 #define MARGIN_L 64.0
@@ -89,6 +90,7 @@ typedef struct bar_layout {
     double top;        /* the value at the top of the axis */
     double step;       /* between ticks */
     double group_w;    /* one category's width */
+    double bar_w;      /* one bar's, with its 2-unit gap */
     double plot_w;
     double width, height;
     double label_h;    /* room under the axis for the category labels */
@@ -126,12 +128,16 @@ static void layout_bars(const lb_chart_bars *c, double max, bar_layout *l)
     l->top = l->step;
     while (l->top < max)
         l->top += l->step;
-    l->group_w = (double)c->nseries * BAR_W + GROUP_GAP;
+    /* Bars widen (to 3 times) when there are few categories to fill the plot. */
+    l->bar_w = PLOT_W_MIN / (double)c->ncat - GROUP_GAP;
+    l->bar_w = l->bar_w / (double)c->nseries;
+    l->bar_w = l->bar_w < BAR_W ? BAR_W : l->bar_w > 3 * BAR_W ? 3 * BAR_W : l->bar_w;
+    l->group_w = (double)c->nseries * l->bar_w + GROUP_GAP;
     l->plot_w = (double)c->ncat * l->group_w;
     l->label_every = c->ncat > 36 ? (c->ncat + 35) / 36 : 1;
     l->rotate = (double)longest * CHAR_W > l->group_w * (double)l->label_every - 4;
     l->label_h = l->rotate ? 16.0 + (double)longest * CHAR_W * 0.72 : 20.0;
-    l->width = MARGIN_L + (l->plot_w > 300 ? l->plot_w : 300) + MARGIN_R;
+    l->width = MARGIN_L + max2(l->plot_w, PLOT_W_MIN) + MARGIN_R;
     l->height = MARGIN_T + PLOT_H + l->label_h + 28.0;
 }
 
@@ -224,10 +230,10 @@ static void bar(lb_markup *m, const lb_chart_bars *c, const bar_layout *l, size_
                 size_t s)
 {
     double v = c->series[s].values[i];
-    double x = MARGIN_L + (double)i * l->group_w + GROUP_GAP / 2 + (double)s * BAR_W;
+    double x = MARGIN_L + (double)i * l->group_w + GROUP_GAP / 2 + (double)s * l->bar_w;
     double y = bar_y(l, v);
     lb_markup_fmt(m, "<rect class=\"mark\" data-value=\"%.0f\" x=\"%.1f\" y=\"%.1f\" "
-                  "width=\"%.1f\" height=\"%.1f\"", v, x, y, BAR_W - 2,
+                  "width=\"%.1f\" height=\"%.1f\"", v, x, y, l->bar_w - 2,
                   MARGIN_T + PLOT_H - y);
     series_fill(m, c->id, s);
     lb_markup_raw(m, "><title>");
@@ -240,7 +246,7 @@ static void bar(lb_markup *m, const lb_chart_bars *c, const bar_layout *l, size_
     if (c->ncat * c->nseries > VALUE_LABELS_MAX)
         return;
     lb_markup_fmt(m, "<text aria-hidden=\"true\" x=\"%.1f\" y=\"%.1f\" "
-                  "text-anchor=\"middle\" font-size=\"10\">", x + (BAR_W - 2) / 2, y - 3);
+                  "text-anchor=\"middle\" font-size=\"10\">", x + (l->bar_w - 2) / 2, y - 3);
     lb_markup_num(m, v, 1);
     lb_markup_raw(m, "</text>");
 }
