@@ -167,6 +167,19 @@ lb_err lb_date_check(const char *field, const char *text, char *msg, size_t msgl
     return LB_OK;
 }
 
+long lb_date_days(const char *d)
+{
+    long y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + d[3] - '0';
+    long m = (d[5] - '0') * 10 + d[6] - '0', day = (d[8] - '0') * 10 + d[9] - '0';
+    long era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
 lb_err lb_int_parse(const char *field, const char *text, long min, long max,
                     long *out, char *msg, size_t msglen)
 {

@@ -43,6 +43,10 @@ lb_err lb_nhs_check(const char *field, const char *text, char norm[11],
 /* A real calendar date YYYY-MM-DD between 1900-01-01 and 2199-12-31. */
 lb_err lb_date_check(const char *field, const char *text, char *msg, size_t msglen);
 
+/* Days since 1970-01-01 of a date that lb_date_check accepts (the civil
+ * calendar), so that differences of two are days between them. */
+long lb_date_days(const char *date);
+
 /* Parse a whole decimal integer in [min, max] (no sign games, no trailing
  * junk). */
 lb_err lb_int_parse(const char *field, const char *text, long min, long max,

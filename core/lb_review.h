@@ -10,13 +10,14 @@
  * names).  A person on two caseloads counts in both, and once in the team.
  * Everything recorded about a person in scope counts, whoever recorded it.
  *
- * Period.  from and to (YYYY-MM-DD, inclusive, both optional) select the
- * events counted by their own date: referrals, contacts, goals set (the
- * goal's date), wellbeing pairs (the date of the later measure).  Figures
- * that describe a moment are taken "as of" to, or today when to is absent
- * or later: who is waiting for a first contact and for how long, which
- * follow-ups are overdue, the age bands.  People by status and open
- * conflicts are as they stand now.
+ * Period.  from and to (YYYY-MM-DD, inclusive, both optional; to defaults
+ * to today) select the events counted by their own date: referrals,
+ * contacts, goals set (the goal's date), wellbeing pairs (the date of the
+ * later measure), and the referrals whose waits are listed.  Figures that
+ * describe a moment are taken "as of" to, or today when to is absent or
+ * later: how long a referral has waited, which follow-ups are overdue (due
+ * before as_of and not done by then), the age bands.  People by status and
+ * open conflicts are as they stand now.
  *
  * Waiting.  A referral waits until the person's first contact dated on or
  * after the referral date (and no later than as_of); days are counted
@@ -163,12 +164,14 @@ typedef struct lb_review_query {
     const char *purpose;   /* the audit action: "review" (NULL), "report", "export" */
 } lb_review_query;
 
-/* Compute the figures of q.  LB_ERR_INVALID (message names the field) for
- * a bad date, to before from, or a period of more than
- * LB_REVIEW_MONTHS_MAX months; LB_ERR_NOTFOUND when q->caseload names no
- * caseload anyone in the store is on.  Months run from from (else the
- * earliest referral or contact in scope, else as_of) to as_of's month (or
- * to's).  Records the audit event in the same call. */
+/* Compute the figures of q (NULL: the team, no period).  LB_ERR_INVALID
+ * (the message names the field: "from", "to", "caseload") for a bad date,
+ * to before from, from after today (an empty period), or a period of more
+ * than LB_REVIEW_MONTHS_MAX months.  A caseload nobody is on gives zero
+ * figures (the caller decides whether the worker exists: lb_team.h).
+ * Months run from from's month (else the earliest referral or contact of
+ * the period, else as_of's) to the month of to (else of today).  Records
+ * the audit event in the same call. */
 lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out);
 void lb_review_free(lb_review *r);
 

@@ -29,22 +29,9 @@ lb_err lb_view_audit(lb_store *s, const char *action, const char *person)
     return err;
 }
 
-/* Days since 1970-01-01 of a checked YYYY-MM-DD date (civil calendar). */
-static long day_number(const char *d)
-{
-    long y = strtol(d, NULL, 10), m = strtol(d + 5, NULL, 10), day = strtol(d + 8, NULL, 10);
-    long era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static long days_between(const char *from, const char *to)
 {
-    return day_number(to) - day_number(from);
+    return lb_date_days(to) - lb_date_days(from);
 }
 
 /* A record as one JSON object: its fields plus id, kind, author, recorded. */

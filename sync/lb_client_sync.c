@@ -18,6 +18,7 @@
 #include <string.h>
 #include "lb_proto.h"
 #include "lb_sync.h"
+#include "lb_team.h"
 #include "lb_client_priv.h"
 
 #define PUSH_MAX_COUNT 500
@@ -219,6 +220,7 @@ typedef struct sync_run {
     int keys_fetched;       /* GET /v1/keys done in this run */
     int key_restored;       /* a key the server lacked was put back */
     json_t *pending;        /* the last pull's "pending" devices */
+    int roster_asked;       /* a pull of this sync asked for the roster */
     int64_t server_key;     /* the last pull's "key" (-1: not said) */
     const char *epoch;      /* the server epoch this device knew at the start */
     int news;               /* the last push answer's "news": 1, 0, -1 not said */
@@ -383,6 +385,10 @@ static lb_client_rc apply_answer(sync_run *r, json_t *resp, int *more)
     r->rep->rejected += rejected;
     json_decref(r->pending);
     r->pending = json_incref(json_object_get(resp, "pending"));
+    if (json_is_array(json_object_get(resp, "roster")) &&
+        (err = lb_team_roster_save(r->s, json_object_get(resp, "roster"),
+                                   (int64_t)json_integer_value(json_object_get(resp, "time")))))
+        return lb_client_store_fail(r->c, r->s, err, "could not keep the team roster");
     *more = json_is_true(json_object_get(resp, "more")) &&
             json_array_size(json_object_get(resp, "envelopes")) > 0;
     if (r->progress && (*more || r->rep->pulled > 0))
@@ -411,6 +417,9 @@ static lb_client_rc pull_all(sync_run *r)
         if (err != LB_OK)
             return lb_client_store_fail(r->c, r->s, err, "could not read the pull cursors");
         body = json_pack("{s:O}", "cursors", cursors);
+        /* a supervisor asks once a sync for the team roster (lb_team.h) */
+        if (body && r->supervisor && !r->roster_asked++)
+            json_object_set_new(body, "roster", json_true());
         rc = body ? lb_client_post(r->c, "/v1/pull", body, 0, NULL, &resp)
                   : lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
         json_decref(body);

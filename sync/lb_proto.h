@@ -42,11 +42,17 @@
  *     the device's own envelopes: with the same epoch and no newer key, the
  *     push was the whole sync (one round trip).
  *   POST /v1/pull    {"cursors": {caseload: last seq seen, ...},
- *                     "max_bytes": n (optional)}
+ *                     "max_bytes": n (optional),
+ *                     "roster": true (optional, supervisors)}
  *     -> {"envelopes": [envelope, ...], "cursors": {caseload: seq, ...},
  *         "more": bool, "epoch", "time", "key": current team key id,
  *         "pending": [{"device", "device_key"}] (supervisors: devices that
- *         lack the current team key)}
+ *         lack the current team key),
+ *         "roster": [{"device", "user", "name", "device_name", "role",
+ *         "caseload", "created", "last_seen", "revoked"}] (supervisors who
+ *         asked: every device of the team, as GET /v1/team/devices without
+ *         keys; the first pull of a supervisor's sync asks, and the device
+ *         keeps it for review offline, core/lb_team.h)}
  *     Every caseload the device may follow is answered, those not in the
  *     request from 0.  A worker follows its own caseload; a supervisor every
  *     caseload of the team.  Each envelope reaches a device once, and never

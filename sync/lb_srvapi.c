@@ -458,6 +458,29 @@ out:
     return news;
 }
 
+static int roster_add(void *ctx, const lb_srv_device *d)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b}",
+                          "device", d->device, "user", d->user, "name", d->name,
+                          "device_name", d->device_name, "role", d->role, "caseload", d->user,
+                          "created", (json_int_t)d->created, "last_seen",
+                          (json_int_t)d->last_seen, "revoked", d->revoked != 0);
+    return j ? json_array_append_new(ctx, j) : -1;
+}
+
+/* A supervisor's pull that asks for it gets the team roster ("roster"). */
+static lb_err pull_roster(const lb_srvapi *api, const lb_srv_who *who, json_t *doc)
+{
+    json_t *list = json_array();
+    lb_err err = list ? api->store->ops->devices(api->store, who->team, roster_add, list)
+                      : LB_ERR_NOMEM;
+    if (!err && json_object_set_new(doc, "roster", list) != 0)
+        return LB_ERR_NOMEM;
+    if (err)
+        json_decref(list);
+    return err;
+}
+
 void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
                     lb_srvapi_res *res)
 {
@@ -481,6 +504,8 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
         err = LB_ERR_NOMEM;
     if (!err)
         err = pull_extras(api, who, &l, doc);
+    if (!err && who->supervisor && json_is_true(json_object_get(req, "roster")))
+        err = pull_roster(api, who, doc);
     if (err) {
         store_failed(api, res, err, "answering a pull");
         goto out;
