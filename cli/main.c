@@ -100,6 +100,17 @@ static const cli_cmd commands[] = {
      "record what changed, in the person's words",
      "  --domain D,...       impact domains\n"
      "  --share-anonymised   the person agrees to share it anonymised\n" H_PERSON},
+    {"report", NULL, "report", cmd_report, "--html FILE [--from D] [--to D]",
+     "the team's figures as one self-contained HTML page",
+     "Charts (inline SVG) with the table behind each: referrals and contacts per\n"
+     "month, contacts by intervention category, waiting times, goals by status,\n"
+     "wellbeing change from baseline to latest.  No names, NHS numbers or notes.\n"
+     "The file opens offline and fetches nothing; it is written whole or not at all.\n"
+     "  --html FILE       where to write the page (replaced if it exists)\n"
+     "  --from D, --to D  the period, inclusive (default: from the first referral\n"
+     "                    or contact, to today)\n"
+     "Exit 2 for a bad or inverted date, an unwritable FILE, or a period with\n"
+     "nothing recorded in it.\n"},
     {"audit", NULL, "audit", cmd_audit, "[--person P] [--json]",
      "who viewed, exported or changed what",
      "  --person P        only events about one person\n"
