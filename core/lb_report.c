@@ -280,9 +280,9 @@ static lb_err section_months(lb_markup *m, const lb_review_figures *f)
     for (size_t i = 1; i < f->n_months; i++)
         if (f->months[i].contacts > f->months[busiest].contacts)
             busiest = i;
-    snprintf(desc, sizeof desc, "Bar chart: referrals and contacts in each of %zu months "
-             "from %s to %s; %ld referrals and %ld contacts in all; most contacts (%ld) "
-             "in %s.", f->n_months, f->months[0].month, f->months[f->n_months - 1].month,
+    snprintf(desc, sizeof desc, "Bar chart of referrals and contacts per month, %zu months "
+             "from %s to %s. In all, referrals: %ld, contacts: %ld. Most contacts in one "
+             "month: %ld, in %s.", f->n_months, f->months[0].month, f->months[f->n_months - 1].month,
              f->referrals, f->contacts, f->months[busiest].contacts,
              f->months[busiest].month);
     figure_open(m);
@@ -364,7 +364,7 @@ static lb_err section_tally(lb_markup *m, const tally_view *tv)
     for (size_t i = 1; i < code_count(tv->t->set); i++)
         if (tv->t->n[i] > tv->t->n[top])
             top = i;
-    snprintf(desc, sizeof desc, "Bar chart: %s by code, %ld in all; the most (%ld) are %s.",
+    snprintf(desc, sizeof desc, "Bar chart of %s by code; in all: %ld. The largest: %ld, %s.",
              tv->what, tv->total, tv->t->n[top], codes[top]);
     figure_open(m);
     err = tally_chart(m, tv, desc);
@@ -446,7 +446,7 @@ static lb_err section_waits(lb_markup *m, const lb_review *r, const lb_review_fi
     wait_counts(f, seen, waiting);
     snprintf(desc, sizeof desc, "Bar chart: referrals of the period by days waited, in five "
              "ranges from 0-7 days to 57 days or more, for those who had a first contact "
-             "(%ld) and those still waiting (%zu).", f->waited_n,
+             "(referrals: %ld) and those still waiting (referrals: %zu).", f->waited_n,
              f->n_waits - (size_t)f->waited_n);
     {
         lb_chart_bars c = {"chart-waits", "Days waited for a first contact", desc,
@@ -588,9 +588,9 @@ static lb_err swemwbs_draw(lb_markup *m, const lb_review_figures *f, pair_scores
     lb_chart_pairs c = {"chart-swemwbs", "SWEMWBS: baseline to latest", desc, "baseline",
                         "latest", 7, 35, 7, p->n, &panel, 1};
     lb_err err;
-    snprintf(desc, sizeof desc, "Paired dots: for each of %zu people, the SWEMWBS metric "
-             "score (7 to 35, higher is better) at baseline joined to the latest score; "
-             "%ld better, %ld no change, %ld worse; mean change %+.2f.", p->n, d.better,
+    snprintf(desc, sizeof desc, "Paired dots, one line per person (people: %zu): the "
+             "SWEMWBS metric score (7 to 35, higher is better) at baseline joined to the "
+             "latest. Better: %ld, no change: %ld, worse: %ld; mean change %+.2f.", p->n, d.better,
              d.same, d.worse, f->swemwbs_mean_change);
     figure_open(m);
     err = lb_chart_pairs_svg(m, &c);
@@ -635,8 +635,8 @@ static lb_err ons4_draw(lb_markup *m, const lb_review_figures *f, pair_scores *p
         d[j] = count_directions(p->before[j], p->after[j], p->n, lower);
     }
     snprintf(desc, sizeof desc, "Paired dots in four panels, one per ONS4 item (0 to 10; "
-             "for anxiety lower is better): for each of %zu people, the baseline answer "
-             "joined to the latest. Better / worse: satisfaction %ld / %ld, worthwhile "
+             "for anxiety lower is better), one line per person (people: %zu): the baseline "
+             "answer joined to the latest. Better / worse: satisfaction %ld / %ld, worthwhile "
              "%ld / %ld, happy %ld / %ld, anxious %ld / %ld.", p->n, d[0].better, d[0].worse,
              d[1].better, d[1].worse, d[2].better, d[2].worse, d[3].better, d[3].worse);
     figure_open(m);

@@ -17,6 +17,7 @@ Output:
    "errors":    the console entries of level "error",
    "loaded":    true once the load event fired,
    "result":    what SCRIPT.js (an expression) evaluated to, JSON-valued,
+   "print_result": the same with the print media emulated,
    "pdf_bytes": size of the page printed to PDF (print CSS applied)}
 
 Exit 0 when the page loaded (whatever it did), 3 when Chromium is absent
@@ -189,6 +190,11 @@ def load(pipe, path, script):
         if "exceptionDetails" in r:
             raise RuntimeError("script failed: %s" % r["exceptionDetails"])
         out["result"] = r["result"].get("value")
+        pipe.call("Emulation.setEmulatedMedia", {"media": "print"}, session)
+        r = pipe.call("Runtime.evaluate", {"expression": script, "returnByValue": True},
+                      session)
+        out["print_result"] = r["result"].get("value")
+        pipe.call("Emulation.setEmulatedMedia", {"media": ""}, session)
     pdf = pipe.call("Page.printToPDF", {"printBackground": True}, session)
     out["pdf_bytes"] = len(base64.b64decode(pdf["data"]))
     for msg in pipe.events:
