@@ -56,9 +56,6 @@ int cmd_tasks(const cli_cmd *cmd, int argc, char **argv);
 int cmd_task_done(const cli_cmd *cmd, int argc, char **argv);
 int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 
-/* cmd_report.c */
-int cmd_report(const cli_cmd *cmd, int argc, char **argv);
-
 /* cmd_sync.c */
 int cmd_enrol(const cli_cmd *cmd, int argc, char **argv);
 int cmd_sync(const cli_cmd *cmd, int argc, char **argv);
@@ -67,6 +64,10 @@ int cmd_sync(const cli_cmd *cmd, int argc, char **argv);
 int cmd_team_invite(const cli_cmd *cmd, int argc, char **argv);
 int cmd_team_devices(const cli_cmd *cmd, int argc, char **argv);
 int cmd_team_revoke(const cli_cmd *cmd, int argc, char **argv);
+
+/* cmd_review.c, cmd_report.c */
+int cmd_review(const cli_cmd *cmd, int argc, char **argv);
+int cmd_report(const cli_cmd *cmd, int argc, char **argv);
 
 /* cmd_sync.c, shared with cmd_team.c: an enrolled store with a client for
  * its server (token set).  Transport options: --insecure, a CA file and a

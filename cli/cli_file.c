@@ -1,4 +1,4 @@
-/* cli_file.c - an output file written whole or not at all (cli_file.h). */
+/* cli_file.c - output files written whole or not at all (cli_file.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,105 +6,132 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lb_store.h"
 #include "cli_file.h"
 
-/* dir/.base.XXXXXX from path, or ENAMETOOLONG. */
-static int temp_name(const char *path, char *out, size_t cap)
+/* Write data to a new temporary file beside path; its name into tmp. */
+static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t cap)
 {
-    const char *slash = strrchr(path, '/');
-    int n;
-    if (slash)
-        n = snprintf(out, cap, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-    else
-        n = snprintf(out, cap, ".%s.XXXXXX", path);
-    return n < 0 || (size_t)n >= cap ? ENAMETOOLONG : 0;
-}
-
-int cli_file_open(cli_file *f, const char *path)
-{
-    struct stat st;
-    int rc;
-    f->fd = -1;
-    f->tmp[0] = '\0';
-    if (!*path || strlen(path) >= sizeof f->path)
-        return !*path ? ENOENT : ENAMETOOLONG;
-    if (path[strlen(path) - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
-        return EISDIR;
-    memcpy(f->path, path, strlen(path) + 1);
-    if ((rc = temp_name(path, f->tmp, sizeof f->tmp)) != 0) {
-        f->tmp[0] = '\0';
-        return rc;
+    const char *p = data;
+    int fd, n = snprintf(tmp, cap, "%s.tmpXXXXXX", path), saved;
+    if (n < 0 || (size_t)n >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
     }
-    f->fd = mkstemp(f->tmp);
-    if (f->fd < 0) {
-        rc = errno;
-        f->tmp[0] = '\0';
-        return rc;
-    }
-    return 0;
-}
-
-int cli_file_write(cli_file *f, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(f->fd, c, n);
+    if ((fd = mkstemp(tmp)) < 0)
+        return -1;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return w < 0 ? errno : EIO;
-        c += w;
-        n -= (size_t)w;
+            goto fail;
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
     }
     return 0;
-}
-
-/* fsync the directory holding path, so the rename itself is durable. */
-static void sync_dir(const char *path)
-{
-    char dir[CLI_PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd;
-    if (slash && slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else if (slash)
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    else
-        snprintf(dir, sizeof dir, ".");
-    fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        (void)fsync(fd);   /* best effort: some file systems refuse it */
+fail:
+    saved = errno ? errno : EIO;
+    if (fd >= 0)
         close(fd);
-    }
+    unlink(tmp);
+    errno = saved;
+    return -1;
 }
 
-int cli_file_commit(cli_file *f)
+int cli_file_write_atomic(const char *path, const void *data, size_t len)
 {
-    int rc = 0;
-    if (fsync(f->fd) != 0)
-        rc = errno;
-    if (close(f->fd) != 0 && !rc)
-        rc = errno;
-    f->fd = -1;
-    if (!rc && rename(f->tmp, f->path) != 0)
-        rc = errno;
-    if (rc) {
-        cli_file_abort(f);
-        return rc;
-    }
-    f->tmp[0] = '\0';
-    sync_dir(f->path);
-    return 0;
+    char tmp[4096];
+    int saved;
+    if (write_temp(path, data, len, tmp, sizeof tmp) != 0)
+        return -1;
+    if (rename(tmp, path) == 0)
+        return 0;
+    saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return -1;
 }
 
-void cli_file_abort(cli_file *f)
+int cli_file_write_set(const char *dir, const char *const *names, const char *const *data,
+                       const size_t *lens, size_t n, size_t *failed)
 {
-    if (f->fd >= 0) {
-        close(f->fd);
-        f->fd = -1;
+    char (*tmp)[4096] = calloc(n + 1, sizeof *tmp), path[4096];
+    size_t i, made = 0;
+    int rc = -1, saved = 0;
+    if (!tmp)
+        return -1;
+    for (i = 0; i < n; i++, made++) {
+        int len = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof path)
+            errno = ENAMETOOLONG;
+        if (len < 0 || (size_t)len >= sizeof path ||
+            write_temp(path, data[i], lens[i], tmp[i], sizeof tmp[i]) != 0)
+            break;
     }
-    if (f->tmp[0]) {
-        unlink(f->tmp);
-        f->tmp[0] = '\0';
+    for (i = 0; made == n && i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (rename(tmp[i], path) != 0)
+            break;
+        tmp[i][0] = '\0';
     }
+    if (made == n && i == n)
+        rc = 0;
+    else
+        saved = errno;
+    if (rc != 0)
+        *failed = made < n ? made : i;
+    for (i = 0; i < made; i++)
+        if (tmp[i][0])
+            unlink(tmp[i]);
+    free(tmp);
+    if (rc != 0)
+        errno = saved;
+    return rc;
+}
+
+int cli_file_prepare_dir(const char *dir)
+{
+    struct stat st;
+    if (lb_store_make_dir(dir) != 0)
+        return -1;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(dir, W_OK | X_OK);
+}
+
+int cli_file_check_target(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    int n;
+    if (!*path || path[strlen(path) - 1] == '/' ||
+        (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        errno = *path ? EISDIR : ENOENT;
+        return -1;
+    }
+    n = slash ? snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path)
+              : snprintf(dir, sizeof dir, ".");
+    if (n < 0 || (size_t)n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(dir, W_OK | X_OK);
 }

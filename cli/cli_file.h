@@ -1,39 +1,30 @@
-/* cli_file.h - writing an output file whole or not at all.
- *
- * The contents go to a hidden temporary file beside the target (same
- * directory, so the final rename is atomic), which is flushed to disk and
- * then renamed over the target.  Until the rename, the target is as it
- * was; after any failure the temporary file is removed.  The file is
- * created with mode 0600 (reports hold figures about people).
- *
- * Functions return 0 or an errno value.  Opening first, before the slow
- * work, lets a command refuse an unwritable path at once.
+/* cli_file.h - writing output files whole or not at all: each file is
+ * written to a temporary file beside it, flushed to disk, then renamed
+ * over its name, so a reader never sees half a file and a failure leaves
+ * no partial file behind.
  */
 #ifndef CLI_FILE_H
 #define CLI_FILE_H
 
 #include <stddef.h>
-#include "cli_store.h"
 
-typedef struct cli_file {
-    char path[CLI_PATH_MAX];   /* the target */
-    char tmp[CLI_PATH_MAX];    /* the temporary file, "" when none */
-    int fd;                    /* -1 when closed */
-} cli_file;
+/* Write len bytes of data as path.  0, or -1 with errno set (the
+ * temporary file is removed). */
+int cli_file_write_atomic(const char *path, const void *data, size_t len);
 
-/* Create the temporary file for path.  ENAMETOOLONG for a path that does
- * not fit, EISDIR when path is a directory; otherwise mkstemp's errno
- * (EACCES, ENOENT, EROFS...). */
-int cli_file_open(cli_file *f, const char *path);
+/* Write n files into directory dir: every one to a temporary file first,
+ * then all renamed into place.  If any write fails, every temporary file
+ * is removed and nothing is renamed.  0, or -1 with errno set and *failed
+ * the index of the file that failed. */
+int cli_file_write_set(const char *dir, const char *const *names, const char *const *data,
+                       const size_t *lens, size_t n, size_t *failed);
 
-/* Append n bytes. */
-int cli_file_write(cli_file *f, const void *p, size_t n);
+/* Make directory dir (and missing parents, mode 0700 for those made) and
+ * check that files can be created in it: 0, or -1 with errno set. */
+int cli_file_prepare_dir(const char *dir);
 
-/* Flush, close and rename over the target; on failure the temporary file
- * is removed and the target is untouched. */
-int cli_file_commit(cli_file *f);
-
-/* Remove the temporary file, if any; safe to call after commit. */
-void cli_file_abort(cli_file *f);
+/* Check that a file can be written as path: it is not a directory and its
+ * directory exists and can be written to.  0, or -1 with errno set. */
+int cli_file_check_target(const char *path);
 
 #endif

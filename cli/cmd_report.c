@@ -1,139 +1,129 @@
-/* cmd_report.c - report --html: the team's figures as one self-contained
- * HTML page (lb_report.h), written whole or not at all (cli_file.h).
+/* cmd_report.c - `linkbook report --csv DIR | --html FILE`: the
+ * commissioner's dataset (lb_dataset.h) or the team's report (lb_report.h),
+ * from the figures of lb_review.h for a period and optionally one worker.
  *
- * Refused with exit 2 before anything is read: a bad or inverted date, an
- * output path that cannot be written.  Refused with exit 2 after the
- * figures are computed: a period with nothing recorded in it (no file is
- * written; the computation is audited as a read like any other). */
+ * Bad input exits 2 before anything is written: dates, an inverted or
+ * empty period, an unknown worker, an output path that cannot be written.
+ * Files are written whole or not at all (cli_file.h).  Computing the
+ * figures records the export in the audit trail.
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "linkbook.h"
+#include "lb_dataset.h"
 #include "lb_report.h"
-#include "lb_review.h"
-#include "lb_team.h"
+#include "lb_store.h"
 #include "cli_cmd.h"
 #include "cli_err.h"
 #include "cli_file.h"
 #include "cli_opts.h"
-#include "cli_store.h"
+#include "cli_review.h"
 
-#define REPORT_MAX (256u << 20)   /* a page larger than this is a bug */
+#define REPORT_MAX (256u << 20)   /* an HTML page larger than this is a bug */
 
-typedef struct report_args {
-    const char *file, *from, *to;
-} report_args;
+enum { R_CSV, R_HTML, R_FROM, R_TO, R_WORKER, R_NOPTS };
 
-static int check_dates(const cli_cmd *cmd, const report_args *a)
+static int write_csv(const cli_cmd *cmd, cli_review *v, const char *dir)
 {
-    char msg[256];
-    if (a->from && lb_date_check("--from", a->from, msg, sizeof msg) != LB_OK)
-        return cli_usage(cmd, "%s", msg);
-    if (a->to && lb_date_check("--to", a->to, msg, sizeof msg) != LB_OK)
-        return cli_usage(cmd, "%s", msg);
-    if (a->from && a->to && strcmp(a->from, a->to) > 0)
-        return cli_usage(cmd, "the period is inverted: --from %s is after --to %s", a->from,
-                         a->to);
-    return CLI_GO;
+    const lb_review_figures *f = v->r->n_caseloads == 1 && v->caseload[0] ? &v->r->caseloads[0]
+                                                                          : &v->r->all;
+    const char *data[LB_DATASET_FILES];
+    size_t lens[LB_DATASET_FILES], i, failed = 0;
+    char today[11];
+    lb_dataset d;
+    lb_err err;
+    lb_store_today(v->s, today);
+    if ((err = lb_dataset_csv(v->r, f, today, &d)) != LB_OK) {
+        lb_dataset_clear(&d);
+        return cli_err_report(v->s, err, cmd, "could not build the dataset");
+    }
+    for (i = 0; i < LB_DATASET_FILES; i++) {
+        data[i] = d.files[i].data ? d.files[i].data : "";
+        lens[i] = d.files[i].len;
+    }
+    if (cli_file_write_set(dir, d.names, data, lens, LB_DATASET_FILES, &failed) != 0) {
+        int e = errno;
+        lb_dataset_clear(&d);
+        return cli_fail(CLI_EXIT_FAIL, "could not write %s/%s: %s (nothing was written; "
+                        "check the space on the disk)", dir, d.names[failed], strerror(e));
+    }
+    cli_say("Wrote the dataset for %s to %s: %s, %s, %s, %s (counts from 1 to 4 suppressed).",
+            v->r->from[0] ? "the period" : "all records", dir, d.names[0], d.names[1],
+            d.names[2], d.names[3]);
+    lb_dataset_clear(&d);
+    return CLI_EXIT_OK;
 }
 
-static int open_output(const cli_cmd *cmd, cli_file *f, const char *path)
+/* The page (lb_report.h), each caseload under its worker's name. */
+static int write_html(const cli_cmd *cmd, cli_review *v, const char *file)
 {
-    int e = cli_file_open(f, path);
-    if (e == 0)
-        return CLI_GO;
-    return cli_fail(CLI_EXIT_USAGE, "%s: cannot write %s: %s (choose a file in a "
-                    "directory you can write to)", cmd->name, path, strerror(e));
-}
-
-/* The worker's name for each caseload, from the team roster (NULL where
- * the roster does not know it, or on a worker's device, which has none). */
-static const char **caseload_names(lb_store *s, const lb_review *r, lb_team_roster **roster)
-{
-    const char **names;
-    *roster = NULL;
-    if (!r->n_caseloads || lb_team_roster_get(s, roster) != LB_OK)
-        return NULL;
-    if (!(names = calloc(r->n_caseloads, sizeof *names)))
-        return NULL;
-    for (size_t i = 0; i < r->n_caseloads; i++)
-        for (size_t d = 0; d < (*roster)->n && !names[i]; d++)
-            if (strcmp((*roster)->devices[d].caseload, r->caseloads[i].caseload) == 0)
-                names[i] = (*roster)->devices[d].name;
-    return names;
-}
-
-static int write_page(const cli_cmd *cmd, lb_store *s, const lb_review *r, cli_file *f)
-{
-    char today[LB_HLC_TEXT + 1];
-    lb_team_roster *roster;
-    const char **names = caseload_names(s, r, &roster);
+    const char **names = calloc(v->r->n_caseloads + 1, sizeof *names);
+    char today[11];
     lb_report_opts o = {today, LINKBOOK_VERSION, names};
     lb_markup m;
-    lb_err err;
-    int e, rc = CLI_EXIT_OK;
-    lb_hlc_format(lb_store_now_ms(s) << 16, today);
-    today[10] = '\0';
+    lb_err err = names ? LB_OK : LB_ERR_NOMEM;
+    int rc = CLI_EXIT_OK;
+    lb_store_today(v->s, today);
+    for (size_t i = 0; names && i < v->r->n_caseloads; i++)
+        names[i] = cli_review_worker(v, v->r->caseloads[i].caseload);
     lb_markup_init(&m, REPORT_MAX);
-    err = lb_report_html(r, &o, &m);
+    if (err == LB_OK)
+        err = lb_report_html(v->r, &o, &m);
     if (err != LB_OK)
-        rc = cli_err_report(s, err, cmd, "could not draw the report");
-    else if ((e = cli_file_write(f, m.buf.data, m.buf.len)) != 0 ||
-             (e = cli_file_commit(f)) != 0)
-        rc = cli_fail(CLI_EXIT_FAIL, "%s: could not write %s: %s (check the disk has "
-                      "space; nothing was written)", cmd->name, f->path, strerror(e));
+        rc = cli_err_report(v->s, err, cmd, "could not draw the report");
+    else if (cli_file_write_atomic(file, m.buf.data, m.buf.len) != 0)
+        rc = cli_fail(CLI_EXIT_FAIL, "could not write %s: %s (nothing was written; check "
+                      "the space on the disk)", file, strerror(errno));
     else
-        cli_say("Wrote the report for %s to %s to %s (%zu bytes).",
-                r->from[0] ? r->from : r->first_month, r->to[0] ? r->to : r->as_of,
-                f->path, m.buf.len);
+        cli_say("Wrote the report for %s to %s to %s.",
+                v->r->from[0] ? v->r->from : v->r->first_month,
+                v->r->to[0] ? v->r->to : v->r->as_of, file);
     lb_markup_free(&m);
     free(names);
-    lb_team_roster_free(roster);
     return rc;
 }
 
-static int report_html(const cli_cmd *cmd, const report_args *a)
+/* The output path can be written: exit 2 now if not, before any work. */
+static int check_output(const cli_cmd *cmd, const char *csv_dir, const char *html)
 {
-    lb_review_query q = {NULL, a->from, a->to, "report"};
-    lb_store *s = NULL;
-    lb_review *r = NULL;
-    cli_file f;
-    lb_err err;
-    int rc;
-    if ((rc = open_output(cmd, &f, a->file)) != CLI_GO)
-        return rc;
-    if ((rc = cli_store_unlocked(cmd, &s)) != CLI_GO)
-        goto out;
-    err = lb_review_compute(s, &q, &r);
-    if (err != LB_OK)
-        rc = cli_err_report(s, err, cmd, "could not compute the figures");
-    else if (lb_report_empty(r))
-        rc = cli_fail(CLI_EXIT_USAGE, "%s: nothing was recorded between %s and %s (choose "
-                      "another period with --from and --to); no report written", cmd->name,
-                      r->from[0] ? r->from : r->first_month, r->to[0] ? r->to : r->as_of);
-    else
-        rc = write_page(cmd, s, r, &f);
-out:
-    cli_file_abort(&f);
-    lb_review_free(r);
-    lb_store_close(s);
-    return rc;
+    if (csv_dir && cli_file_prepare_dir(csv_dir) != 0)
+        return cli_usage(cmd, "cannot write into --csv %s: %s (give a directory you can "
+                         "write to)", csv_dir, strerror(errno));
+    if (html && cli_file_check_target(html) != 0)
+        return cli_usage(cmd, "cannot write --html %s: %s (give a file in a directory you "
+                         "can write to)", html, strerror(errno));
+    return CLI_GO;
 }
 
 int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 {
-    cli_opt o[] = {
-        {"html", CLI_OPT_VALUE | CLI_OPT_REQUIRED, "FILE", NULL},
-        {"from", CLI_OPT_VALUE, "DATE", NULL},
-        {"to", CLI_OPT_VALUE, "DATE", NULL},
+    cli_opt o[R_NOPTS] = {
+        [R_CSV] = {"csv", CLI_OPT_VALUE, "DIR", NULL},
+        [R_HTML] = {"html", CLI_OPT_VALUE, "FILE", NULL},
+        [R_FROM] = {"from", CLI_OPT_VALUE, "DATE", NULL},
+        [R_TO] = {"to", CLI_OPT_VALUE, "DATE", NULL},
+        [R_WORKER] = {"worker", CLI_OPT_VALUE, "W", NULL},
     };
-    cli_args args;
-    report_args a;
-    int rc = cli_opts_parse(cmd, argc, argv, o, 3, NULL, &args);
+    cli_args a;
+    cli_review v;
+    int rc = cli_opts_parse(cmd, argc, argv, o, R_NOPTS, NULL, &a);
     if (rc != CLI_GO)
         return rc;
-    a = (report_args){o[0].value, o[1].value, o[2].value};
-    if ((rc = check_dates(cmd, &a)) != CLI_GO)
+    if (!o[R_CSV].value == !o[R_HTML].value)
+        return cli_usage(cmd, "give one of --csv DIR or --html FILE");
+    if ((o[R_CSV].value && !*o[R_CSV].value) || (o[R_HTML].value && !*o[R_HTML].value))
+        return cli_usage(cmd, "the output path is empty");
+    if ((rc = cli_review_check_period(cmd, o[R_FROM].value, o[R_TO].value)) != CLI_GO ||
+        (rc = check_output(cmd, o[R_CSV].value, o[R_HTML].value)) != CLI_GO)
         return rc;
-    return report_html(cmd, &a);
+    rc = cli_review_open(cmd, o[R_WORKER].value, o[R_FROM].value, o[R_TO].value, &v);
+    if (rc != CLI_GO)
+        return rc;
+    if ((rc = cli_review_audit(cmd, &v, o[R_CSV].value ? "export" : "report")) == CLI_GO)
+        rc = o[R_CSV].value ? write_csv(cmd, &v, o[R_CSV].value)
+                            : write_html(cmd, &v, o[R_HTML].value);
+    cli_review_close(&v);
+    return rc;
 }

@@ -100,21 +100,33 @@ static const cli_cmd commands[] = {
      "record what changed, in the person's words",
      "  --domain D,...       impact domains\n"
      "  --share-anonymised   the person agrees to share it anonymised\n" H_PERSON},
-    {"report", NULL, "report", cmd_report, "--html FILE [--from D] [--to D]",
-     "the team's figures as one self-contained HTML page",
-     "Charts (inline SVG) with the table behind each: referrals and contacts per\n"
-     "month, contacts by intervention category, waiting times, goals by status,\n"
-     "wellbeing change from baseline to latest.  No names, NHS numbers or notes.\n"
-     "The file opens offline and fetches nothing; it is written whole or not at all.\n"
-     "  --html FILE       where to write the page (replaced if it exists)\n"
-     "  --from D, --to D  the period, inclusive (default: from the first referral\n"
-     "                    or contact, to today)\n"
-     "Exit 2 for a bad or inverted date, an unwritable FILE, or a period with\n"
-     "nothing recorded in it.\n"},
     {"audit", NULL, "audit", cmd_audit, "[--person P] [--json]",
      "who viewed, exported or changed what",
      "  --person P        only events about one person\n"
      "  --json            print one JSON document\n"},
+    {"review", NULL, "review", cmd_review, "[WORKER] [--from D] [--to D] [--json]",
+     "review every caseload of the team, or one worker's",
+     "Figures of the team and of each caseload: people by status, referrals,\n"
+     "who waits for a first contact and how long, overdue follow-ups, contacts by\n"
+     "category and mode, goals set and achieved, wellbeing change from baseline\n"
+     "to latest (ONS4 per item, SWEMWBS metric score), open conflicts, and when\n"
+     "each device of the team last synced.  WORKER (a name or user id prefix)\n"
+     "shows one caseload, with the people waiting and overdue by name.\n"
+     "  --from D, --to D  the period counted (default: everything, to today)\n"
+     "  --json            print one JSON document\n"},
+    {"report", NULL, "report", cmd_report,
+     "--csv DIR | --html FILE [--from D] [--to D] [--worker W]",
+     "the commissioner's dataset (CSV) or the team's report (HTML)",
+     "  --csv DIR         write the dataset as CSV files into DIR (made if missing):\n"
+     "                    demographics, needs, support, outcomes, by bands and\n"
+     "                    counts, no names, NHS numbers or free text; counts under\n"
+     "                    5 suppressed\n"
+     "  --html FILE       write the report as one self-contained HTML file: charts\n"
+     "                    with their tables (per month, by category, waiting,\n"
+     "                    goals, wellbeing change); no names, NHS numbers or\n"
+     "                    notes; it opens offline and fetches nothing\n"
+     "  --from D, --to D  the period counted (default: everything, to today)\n"
+     "  --worker W        one worker's caseload only\n"},
     {"enrol", NULL, "enrol", cmd_enrol,
      "URL CODE [--name DEVICE-NAME] [--insecure] [--ca-file F] [--pin KEY]",
      "join a team with a one-time enrolment code; prints the device id",

@@ -96,6 +96,14 @@ const char *lb_review_age_band_name(int band)
     return band >= 0 && band < LB_REVIEW_AGE_BANDS ? AGE_BANDS[band] : "unknown";
 }
 
+/* qsort, but never of a NULL array (undefined even with 0 items). */
+static void sort_items(void *base, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 /* ---- small helpers ---------------------------------------------------------- */
 
 /* Make room for one more element of size in *arr (doubling). */
@@ -305,7 +313,7 @@ static lb_err make_caseloads(rv *v)
 {
     lb_review *r = v->r;
     size_t i, n = 0;
-    qsort(v->links, v->n_links, sizeof *v->links, by_caseload);
+    sort_items(v->links, v->n_links, sizeof *v->links, by_caseload);
     for (i = 0; i < v->n_links; i++)
         if ((i == 0 || strcmp(v->links[i].caseload, v->links[i - 1].caseload) != 0) &&
             (!v->q->caseload || strcmp(v->links[i].caseload, v->q->caseload) == 0))
@@ -341,7 +349,7 @@ static size_t fig_index(const rv *v, const char *caseload)
 static lb_err person_scopes(rv *v)
 {
     size_t i, j = 0, n = 0;
-    qsort(v->links, v->n_links, sizeof *v->links, by_person_link);
+    sort_items(v->links, v->n_links, sizeof *v->links, by_person_link);
     if (!(v->pscope = calloc(v->n_people * 2 + v->n_links + 1, sizeof *v->pscope)))
         return LB_ERR_NOMEM;
     for (i = 0; i < v->n_people; i++) {
@@ -387,7 +395,7 @@ static lb_err load_people(rv *v)
         err = v->err;
     if (err)
         return err;
-    qsort(v->people, v->n_people, sizeof *v->people, by_id);
+    sort_items(v->people, v->n_people, sizeof *v->people, by_id);
     err = lb_record_each(v->s, "assignment", NULL, link_one, v);
     if (!err)
         err = v->err;
@@ -651,7 +659,7 @@ static int pair_add(rv *v, const rv_measure *base, const rv_measure *last)
 static lb_err make_pairs(rv *v)
 {
     size_t i = 0, j, base;
-    qsort(v->measures, v->n_measures, sizeof *v->measures, by_person_measure);
+    sort_items(v->measures, v->n_measures, sizeof *v->measures, by_person_measure);
     while (i < v->n_measures) {
         const rv_measure *m = &v->measures[i];
         for (j = i; j < v->n_measures && v->measures[j].person == m->person &&
@@ -746,8 +754,8 @@ static lb_err make_waits(rv *v)
 {
     size_t i, k, n, counted = NONE;
     const size_t *sc;
-    qsort(v->contacts, v->n_contacts, sizeof *v->contacts, by_person_day);
-    qsort(v->refs, v->n_refs, sizeof *v->refs, by_person_referral);
+    sort_items(v->contacts, v->n_contacts, sizeof *v->contacts, by_person_day);
+    sort_items(v->refs, v->n_refs, sizeof *v->refs, by_person_referral);
     for (i = 0; i < v->n_refs; i++) {
         const rv_referral *x = &v->refs[i];
         long first;
@@ -794,8 +802,8 @@ static lb_err wait_summary(lb_review_figures *f)
     size_t i, n = 0;
     if (!days)
         return LB_ERR_NOMEM;
-    qsort(f->waits, f->n_waits, sizeof *f->waits, by_wait);
-    qsort(f->overdue, f->n_overdue, sizeof *f->overdue, by_overdue);
+    sort_items(f->waits, f->n_waits, sizeof *f->waits, by_wait);
+    sort_items(f->overdue, f->n_overdue, sizeof *f->overdue, by_overdue);
     for (i = 0; i < f->n_waits; i++) {
         const lb_review_wait *w = &f->waits[i];
         if (!w->first_contact[0]) {
@@ -806,7 +814,7 @@ static lb_err wait_summary(lb_review_figures *f)
         days[n++] = w->days;
         sum += w->days;
     }
-    qsort(days, n, sizeof *days, by_long);
+    sort_items(days, n, sizeof *days, by_long);
     f->waited_n = (long)n;
     f->waited_mean = n ? (double)sum / (double)n : 0;
     f->waited_median = !n ? 0 : n % 2 ? (double)days[n / 2]
@@ -929,7 +937,7 @@ static lb_err check_query(lb_store *s, const lb_review_query *q, rv *v)
     return LB_OK;
 }
 
-static lb_err audit(lb_store *s, const lb_review_query *q, const lb_review *r)
+lb_err lb_review_audit(lb_store *s, const lb_review_query *q, const lb_review *r)
 {
     char when[LB_HLC_TEXT + 1];
     json_t *f;
@@ -1007,7 +1015,7 @@ static void rv_clear(rv *v)
 
 lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out)
 {
-    static const lb_review_query none = {NULL, NULL, NULL, NULL};
+    static const lb_review_query none = {NULL, NULL, NULL, NULL, 0};
     rv v;
     lb_err err = lb_store_need_keys(s);
     if (err)
@@ -1020,8 +1028,8 @@ lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out)
     err = check_query(s, v.q, &v);
     if (!err)
         err = gather(&v);
-    if (!err)
-        err = audit(s, v.q, v.r);
+    if (!err && !v.q->defer_audit)
+        err = lb_review_audit(s, v.q, v.r);
     rv_clear(&v);
     if (err) {
         lb_review_free(v.r);
@@ -1089,7 +1097,7 @@ lb_err lb_review_caseloads(lb_store *s, char ***out)
         lb_review_caseloads_free(list);
         return err;
     }
-    qsort(list, n, sizeof *list, by_string);
+    sort_items(list, n, sizeof *list, by_string);
     *out = list;
     return LB_OK;
 }

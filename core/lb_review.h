@@ -162,6 +162,8 @@ typedef struct lb_review_query {
     const char *from;      /* optional YYYY-MM-DD */
     const char *to;        /* optional YYYY-MM-DD, not before from */
     const char *purpose;   /* the audit action: "review" (NULL), "report", "export" */
+    int defer_audit;       /* 1: not audited by lb_review_compute; the caller calls
+                            * lb_review_audit once its input checks have passed */
 } lb_review_query;
 
 /* Compute the figures of q (NULL: the team, no period).  LB_ERR_INVALID
@@ -174,6 +176,11 @@ typedef struct lb_review_query {
  * the audit event in the same call. */
 lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out);
 void lb_review_free(lb_review *r);
+
+/* Record the audit event of q for the figures r (kind "audit", action
+ * q->purpose, fields scope, from, to), as lb_review_compute does unless
+ * q->defer_audit. */
+lb_err lb_review_audit(lb_store *s, const lb_review_query *q, const lb_review *r);
 
 /* The caseload ids people in this store are on (active assignments), as a
  * NULL-terminated array of strings, sorted; free with lb_review_caseloads_free. */

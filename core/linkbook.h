@@ -16,6 +16,7 @@
  *   lb_sync.h    the device side of sync: outbox, team keys, pull cursors
  *   lb_team.h    the team roster kept for review: workers, devices, last sync
  *   lb_review.h  review and report figures: caseloads, waits, outcomes
+ *   lb_dataset.h the commissioner's dataset (CSV, small counts suppressed)
  *
  * The library never prints and never exits; every function returns an
  * lb_err, and lb_store_errmsg() tells the detail.
@@ -38,5 +39,6 @@
 #include "lb_sync.h"
 #include "lb_team.h"
 #include "lb_review.h"
+#include "lb_dataset.h"
 
 #endif
