@@ -9,7 +9,9 @@
 
 int cli_print_json(const json_t *doc)
 {
-    if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+    /* 15 significant digits: 1.27 prints as 1.27, not 1.2700000000000000 */
+    size_t flags = JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
+    if (json_dumpf(doc, stdout, flags) != 0 ||
         fputc('\n', stdout) == EOF)
         return cli_fail(CLI_EXIT_FAIL, "could not write the JSON output "
                         "(is the disk or pipe still there?)");

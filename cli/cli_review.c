@@ -30,20 +30,25 @@ static int names_self(lb_store *s, const char *ref)
            (len >= 4 && strncmp(lb_store_caseload(s), ref, len) == 0);
 }
 
-/* A caseload id that ref is a prefix of (at least 4 characters), among the
- * caseloads people in the store are on: 1 found, 0 none, -1 ambiguous. */
+/* The caseload id ref names, whole or as a prefix of at least 4
+ * characters, among the caseloads people in the store are on: 1 found,
+ * 0 none, -1 ambiguous. */
 static int caseload_prefix(lb_store *s, const char *ref, char out[LB_CASELOAD_MAX + 1])
 {
     char **list = NULL;
     size_t i, len = strlen(ref);
-    int found = 0;
-    if (len < 4 || lb_review_caseloads(s, &list) != LB_OK)
+    int exact = 0, prefixed = 0;
+    if (lb_review_caseloads(s, &list) != LB_OK)
         return 0;
-    for (i = 0; list[i]; i++)
-        if (strncmp(list[i], ref, len) == 0 && found++ == 0)
+    for (i = 0; list[i] && !exact; i++) {
+        exact = strcmp(list[i], ref) == 0;
+        if (exact || (len >= 4 && strncmp(list[i], ref, len) == 0 && prefixed++ == 0))
             snprintf(out, LB_CASELOAD_MAX + 1, "%s", list[i]);
+    }
     lb_review_caseloads_free(list);
-    return found > 1 ? -1 : found;
+    if (exact)
+        return 1;
+    return prefixed > 1 ? -1 : prefixed;
 }
 
 static int resolve_worker(const cli_cmd *cmd, cli_review *v, const char *ref)

@@ -198,21 +198,24 @@ static json_t *device_json(const lb_team_device *d)
     return j;
 }
 
-/* Name the worker of each caseload, and (one worker) the people listed. */
-static void decorate_caseload(const cli_review *v, json_t *c, int names)
+/* Name the worker of a caseload. */
+static void name_worker(const cli_review *v, json_t *c)
 {
     const char *cl = cli_json_str(c, "caseload"), *worker = cli_review_worker(v, cl);
     const lb_team_device *d = cli_review_member(v, cl);
-    json_t *list, *e;
-    char name[256];
-    size_t i;
     if (worker)
         json_object_set_new(c, "worker", json_pack("{s:s, s:s}", "name", worker, "role",
                                                    d ? d->role : ""));
     if (d)
         json_object_set_new(json_object_get(c, "worker"), "user", json_string(d->user));
-    if (!names)
-        return;
+}
+
+/* One worker's review: the names of the people waiting and overdue. */
+static void name_people(const cli_review *v, json_t *c)
+{
+    json_t *list, *e;
+    char name[256];
+    size_t i;
     list = json_object_get(json_object_get(c, "waiting"), "referrals");
     json_array_foreach(list, i, e)
         json_object_set_new(e, "name", json_string(person_name(v, cli_json_str(e, "person"),
@@ -234,7 +237,9 @@ static int print_review_json(const cli_review *v, const cli_cmd *cmd, int one_wo
         return cli_err_report(v->s, err ? err : LB_ERR_NOMEM, cmd, "could not print the figures");
     }
     json_array_foreach(json_object_get(doc, "caseloads"), i, c)
-        decorate_caseload(v, c, one_worker);
+        name_worker(v, c);
+    if (one_worker)
+        name_people(v, json_object_get(doc, "team"));
     for (i = 0; i < v->roster->n; i++)
         json_array_append_new(devices, device_json(&v->roster->devices[i]));
     json_object_set_new(doc, "devices", devices);

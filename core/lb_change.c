@@ -236,12 +236,13 @@ static lb_err row_text(lb_store *s, sqlite3_stmt *st, int col, char *dst, size_t
     return LB_OK;
 }
 
-/* Decrypt the body of the current row of st into c's author and fields. */
-static lb_err row_open(lb_store *s, sqlite3_stmt *st, lb_change *c)
+/* Decrypt the body of the current row of st (columns from base on, in the
+ * order of SQL_ONE) into c's author and fields. */
+static lb_err row_open(lb_store *s, sqlite3_stmt *st, int base, lb_change *c)
 {
     char ad[AD_MAX];
-    size_t adlen = change_ad(c, ad), len = (size_t)sqlite3_column_bytes(st, 8);
-    const unsigned char *body = sqlite3_column_blob(st, 8);
+    size_t adlen = change_ad(c, ad), len = (size_t)sqlite3_column_bytes(st, base + 8);
+    const unsigned char *body = sqlite3_column_blob(st, base + 8);
     unsigned char *plain = len >= LB_SEAL_OVERHEAD ? malloc(len - LB_SEAL_OVERHEAD + 1) : NULL;
     const char *author;
     json_t *j = NULL;
@@ -273,26 +274,26 @@ static lb_err row_open(lb_store *s, sqlite3_stmt *st, lb_change *c)
     return err;
 }
 
-static lb_err row_read(lb_store *s, sqlite3_stmt *st, lb_change *c)
+lb_err lb_change_from_row(lb_store *s, sqlite3_stmt *st, int base, lb_change *c)
 {
     lb_err err;
     memset(c, 0, sizeof *c);
-    err = row_text(s, st, 0, c->id, sizeof c->id);
+    err = row_text(s, st, base, c->id, sizeof c->id);
     if (!err)
-        err = row_text(s, st, 1, c->kind, sizeof c->kind);
+        err = row_text(s, st, base + 1, c->kind, sizeof c->kind);
     if (!err)
-        err = row_text(s, st, 2, c->record, sizeof c->record);
+        err = row_text(s, st, base + 2, c->record, sizeof c->record);
     if (!err)
-        err = row_text(s, st, 3, c->person, sizeof c->person);
+        err = row_text(s, st, base + 3, c->person, sizeof c->person);
     if (!err)
-        err = row_text(s, st, 4, c->caseload, sizeof c->caseload);
+        err = row_text(s, st, base + 4, c->caseload, sizeof c->caseload);
     if (!err)
-        err = row_text(s, st, 6, c->device, sizeof c->device);
-    c->hlc = (uint64_t)sqlite3_column_int64(st, 5);
-    c->schema = sqlite3_column_int(st, 7);
-    c->seq = sqlite3_column_int64(st, 9);
+        err = row_text(s, st, base + 6, c->device, sizeof c->device);
+    c->hlc = (uint64_t)sqlite3_column_int64(st, base + 5);
+    c->schema = sqlite3_column_int(st, base + 7);
+    c->seq = sqlite3_column_int64(st, base + 9);
     if (!err)
-        err = row_open(s, st, c);
+        err = row_open(s, st, base, c);
     if (err)
         lb_change_clear(c);
     return err;
@@ -310,7 +311,7 @@ lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c)
     sqlite3_bind_int64(st, 1, seq);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        err = row_read(s, st, c);
+        err = lb_change_from_row(s, st, 0, c);
     else if (rc == SQLITE_DONE)
         err = lb_store_fail(s, LB_ERR_NOTFOUND, "change %lld is not in the log", (long long)seq);
     else
@@ -332,7 +333,7 @@ lb_err lb_change_each(lb_store *s, lb_change_cb cb, void *ctx)
     if (rc != SQLITE_OK)
         return lb_store_sqlfail(s, rc, "reading the change log");
     while (!err && !stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        err = row_read(s, st, &c);
+        err = lb_change_from_row(s, st, 0, &c);
         if (!err)
             stop = cb(&c, ctx);
         lb_change_clear(&c);

@@ -436,7 +436,39 @@ void lb_record_free(lb_record *r)
 }
 
 /* Build a record from the columns (id, kind, person, created, body) of st. */
-static lb_err record_from_row(lb_store *s, sqlite3_stmt *st, lb_record *r)
+/* Records with, for those that one change made, that change in the same
+ * row (no second lookup per record). */
+#define EACH_COLS "SELECT r.id, r.kind, r.person, r.created, r.body, r.change, c.id, c.kind, " \
+    "c.record, c.person, c.caseload, c.hlc, c.device, c.schema, c.body, c.seq " \
+    "FROM records r LEFT JOIN changes c ON c.seq = r.change "
+#define CHANGE_COLS 6
+
+/* The fields and author of a record that one change made, from that
+ * change read in the same row (columns from CHANGE_COLS on), which must
+ * name the same record, kind and person: no state object is built. */
+static lb_err fields_from_joined(lb_store *s, sqlite3_stmt *st, lb_record *r)
+{
+    lb_change c;
+    lb_err err;
+    if (sqlite3_column_type(st, CHANGE_COLS) == SQLITE_NULL)
+        return tampered(s, r->id);
+    if ((err = lb_change_from_row(s, st, CHANGE_COLS, &c)) != LB_OK)
+        return err;
+    if (strcmp(c.record, r->id) != 0 || strcmp(c.kind, r->kind) != 0 ||
+        strcmp(c.person, r->person) != 0) {
+        lb_change_clear(&c);
+        return tampered(s, r->id);
+    }
+    r->fields = json_incref(c.fields);
+    r->author = c.author;
+    c.author = NULL;
+    lb_change_clear(&c);
+    return LB_OK;
+}
+
+/* The record in the current row of st (id, kind, person, created, body,
+ * change; joined: then the columns of its change, see EACH_COLS). */
+static lb_err record_from_row(lb_store *s, sqlite3_stmt *st, int joined, lb_record *r)
 {
     const char *id = (const char *)sqlite3_column_text(st, 0);
     const char *kind = (const char *)sqlite3_column_text(st, 1);
@@ -447,13 +479,15 @@ static lb_err record_from_row(lb_store *s, sqlite3_stmt *st, lb_record *r)
         strlen(person) != LB_ID_HEX)
         return lb_store_fail(s, LB_ERR_CORRUPT, "the records of store %s are damaged "
                              "(run 'linkbook check')", s->dir);
-    err = state_of_row(s, id, kind, person, st, 4, &state);
-    if (err)
-        return err;
     memcpy(r->id, id, LB_ID_HEX + 1);
     snprintf(r->kind, sizeof r->kind, "%s", kind);
     memcpy(r->person, person, LB_ID_HEX + 1);
     r->created = (uint64_t)sqlite3_column_int64(st, 3);
+    if (joined && sqlite3_column_type(st, 4) == SQLITE_NULL)
+        return fields_from_joined(s, st, r);
+    err = state_of_row(s, id, kind, person, st, 4, &state);
+    if (err)
+        return err;
     r->author = strdup(json_string_value(json_object_get(state, "a")) ?
                        json_string_value(json_object_get(state, "a")) : "");
     r->fields = json_incref(json_object_get(state, "f"));
@@ -465,21 +499,16 @@ static lb_err record_from_row(lb_store *s, sqlite3_stmt *st, lb_record *r)
     return LB_OK;
 }
 
-static const char SQL_EACH_ALL[] =
-    "SELECT id, kind, person, created, body, change FROM records ORDER BY created, id";
-static const char SQL_EACH_KIND[] =
-    "SELECT id, kind, person, created, body, change FROM records WHERE kind = ?1 ORDER BY created, id";
-static const char SQL_EACH_PERSON[] =
-    "SELECT id, kind, person, created, body, change FROM records WHERE person = ?2 ORDER BY created, id";
+static const char SQL_EACH_ALL[] = EACH_COLS "ORDER BY r.created, r.id";
+static const char SQL_EACH_KIND[] = EACH_COLS "WHERE r.kind = ?1 ORDER BY r.created, r.id";
+static const char SQL_EACH_PERSON[] = EACH_COLS "WHERE r.person = ?2 ORDER BY r.created, r.id";
 static const char SQL_EACH_BOTH[] =
-    "SELECT id, kind, person, created, body, change FROM records WHERE kind = ?1 AND person = ?2 "
-    "ORDER BY created, id";
+    EACH_COLS "WHERE r.kind = ?1 AND r.person = ?2 ORDER BY r.created, r.id";
+static const char SQL_SCAN_KIND[] = EACH_COLS "WHERE r.kind = ?1";
 
-lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
-                      lb_record_cb cb, void *ctx)
+static lb_err each(lb_store *s, const char *sql, const char *kind, const char *person,
+                   lb_record_cb cb, void *ctx)
 {
-    const char *sql = kind ? (person ? SQL_EACH_BOTH : SQL_EACH_KIND)
-                           : (person ? SQL_EACH_PERSON : SQL_EACH_ALL);
     sqlite3_stmt *st;
     lb_record r;
     int rc, stop = 0;
@@ -494,7 +523,7 @@ lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
     if (person)
         sqlite3_bind_text(st, 2, person, -1, SQLITE_STATIC);
     while (!err && !stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        err = record_from_row(s, st, &r);
+        err = record_from_row(s, st, 1, &r);
         if (err)
             break;
         stop = cb(&r, ctx);
@@ -505,6 +534,18 @@ lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
         err = lb_store_sqlfail(s, rc, "reading records");
     sqlite3_finalize(st);
     return err;
+}
+
+lb_err lb_record_each(lb_store *s, const char *kind, const char *person,
+                      lb_record_cb cb, void *ctx)
+{
+    return each(s, kind ? (person ? SQL_EACH_BOTH : SQL_EACH_KIND)
+                        : (person ? SQL_EACH_PERSON : SQL_EACH_ALL), kind, person, cb, ctx);
+}
+
+lb_err lb_record_scan(lb_store *s, const char *kind, lb_record_cb cb, void *ctx)
+{
+    return each(s, SQL_SCAN_KIND, kind, NULL, cb, ctx);
 }
 
 static const char SQL_GET_ROW[] = "SELECT id, kind, person, created, body, change FROM records WHERE id = ?1";
@@ -527,7 +568,7 @@ lb_err lb_record_get(lb_store *s, const char *id, lb_record **out)
         err = lb_store_sqlfail(s, rc, "reading a record");
     else if (!(r = calloc(1, sizeof *r)))
         err = LB_ERR_NOMEM;
-    else if ((err = record_from_row(s, st, r)) != LB_OK)
+    else if ((err = record_from_row(s, st, 0, r)) != LB_OK)
         free(r);
     else
         *out = r;

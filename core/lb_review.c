@@ -390,13 +390,13 @@ static void count_people(rv *v)
 
 static lb_err load_people(rv *v)
 {
-    lb_err err = lb_record_each(v->s, "person", NULL, person_one, v);
+    lb_err err = lb_record_scan(v->s, "person", person_one, v);
     if (!err)
         err = v->err;
     if (err)
         return err;
     sort_items(v->people, v->n_people, sizeof *v->people, by_id);
-    err = lb_record_each(v->s, "assignment", NULL, link_one, v);
+    err = lb_record_scan(v->s, "assignment", link_one, v);
     if (!err)
         err = v->err;
     if (!err)
@@ -982,7 +982,7 @@ static lb_err gather(rv *v)
     if (!err && !(v->caps = calloc(v->n_figs, sizeof *v->caps)))
         err = LB_ERR_NOMEM;
     for (i = 0; !err && i < sizeof kinds / sizeof kinds[0]; i++)
-        if ((err = lb_record_each(v->s, kinds[i].kind, NULL, kinds[i].cb, v)) == LB_OK)
+        if ((err = lb_record_scan(v->s, kinds[i].kind, kinds[i].cb, v)) == LB_OK)
             err = v->err;
     if (!err) {
         count_referrals(v);
@@ -1013,8 +1013,35 @@ static void rv_clear(rv *v)
     free(v->measures);
 }
 
+/* A review reads nearly every page of the store once: through SQLite's
+ * bounded page cache rather than the memory map, so that the pages read do
+ * not all stay mapped into the process (its resident memory would grow by
+ * the size of the store).  The store's setting comes back afterwards. */
+static sqlite3_int64 mmap_off(lb_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 size = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA mmap_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        size = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (size > 0)
+        sqlite3_exec(s->db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
+    return size;
+}
+
+static void mmap_back(lb_store *s, sqlite3_int64 size)
+{
+    char sql[64];
+    if (size <= 0)
+        return;
+    snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld", (long long)size);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
 lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out)
 {
+    sqlite3_int64 mapped;
     static const lb_review_query none = {NULL, NULL, NULL, NULL, 0};
     rv v;
     lb_err err = lb_store_need_keys(s);
@@ -1026,8 +1053,11 @@ lb_err lb_review_compute(lb_store *s, const lb_review_query *q, lb_review **out)
     if (!(v.r = calloc(1, sizeof *v.r)))
         return LB_ERR_NOMEM;
     err = check_query(s, v.q, &v);
-    if (!err)
+    if (!err) {
+        mapped = mmap_off(s);
         err = gather(&v);
+        mmap_back(s, mapped);
+    }
     if (!err && !v.q->defer_audit)
         err = lb_review_audit(s, v.q, v.r);
     rv_clear(&v);
@@ -1152,11 +1182,11 @@ static json_t *months_json(const lb_review_figures *f)
     return a;
 }
 
-static json_t *waiting_json(const lb_review_figures *f)
+static json_t *waiting_json(const lb_review_figures *f, int lists)
 {
     json_t *a = json_array();
     size_t i;
-    for (i = 0; a && i < f->n_waits; i++) {
+    for (i = 0; a && lists && i < f->n_waits; i++) {
         const lb_review_wait *w = &f->waits[i];
         json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:b}", "person", w->person, "referral",
                               w->referral, "date", w->date, "days", (json_int_t)w->days,
@@ -1173,11 +1203,11 @@ static json_t *waiting_json(const lb_review_figures *f)
                      "max_days", (json_int_t)f->waited_max);
 }
 
-static json_t *overdue_json(const lb_review_figures *f)
+static json_t *overdue_json(const lb_review_figures *f, int lists)
 {
     json_t *a = json_array();
     size_t i;
-    for (i = 0; a && i < f->n_overdue; i++)
+    for (i = 0; a && lists && i < f->n_overdue; i++)
         json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "task", f->overdue[i].task,
                                            "person", f->overdue[i].person, "due",
                                            f->overdue[i].due, "days",
@@ -1194,21 +1224,21 @@ static json_t *ons4_items(const int *v)
     return o;
 }
 
-static json_t *wellbeing_json(const lb_review_figures *f)
+static json_t *wellbeing_json(const lb_review_figures *f, int lists)
 {
     json_t *ons = json_array(), *sw = json_array(), *mean = json_object();
     size_t i;
     int k;
     for (k = 0; mean && k < LB_REVIEW_ONS4_ITEMS; k++)
         json_object_set_new(mean, ONS4_ITEMS[k], num2(f->ons4_mean_change[k]));
-    for (i = 0; ons && i < f->n_ons4; i++) {
+    for (i = 0; ons && lists && i < f->n_ons4; i++) {
         const lb_review_ons4_pair *o = &f->ons4[i];
         json_array_append_new(ons, json_pack("{s:s, s:s, s:s, s:o, s:o}", "person", o->person,
                                              "baseline", o->baseline, "latest", o->latest,
                                              "before", ons4_items(o->before),
                                              "after", ons4_items(o->after)));
     }
-    for (i = 0; sw && i < f->n_swemwbs; i++) {
+    for (i = 0; sw && lists && i < f->n_swemwbs; i++) {
         const lb_review_swemwbs_pair *w = &f->swemwbs[i];
         json_array_append_new(sw, json_pack("{s:s, s:s, s:s, s:i, s:i, s:o, s:o, s:o}",
                                             "person", w->person, "baseline", w->baseline,
@@ -1225,7 +1255,9 @@ static json_t *wellbeing_json(const lb_review_figures *f)
                      num2(f->swemwbs_mean_change), "people", sw);
 }
 
-static json_t *figures_json(const lb_review_figures *f)
+/* The figures of one scope; lists: with the lists of people (waits,
+ * overdue follow-ups, wellbeing pairs), else those arrays are empty. */
+static json_t *figures_json(const lb_review_figures *f, int lists)
 {
     json_t *j = json_pack(
         "{s:o, s:{s:I, s:I, s:o, s:o}, s:{s:I, s:I, s:I, s:o, s:o}, s:o, s:o, s:o,"
@@ -1237,9 +1269,10 @@ static json_t *figures_json(const lb_review_figures *f)
         "contacts", "total", (json_int_t)f->contacts, "minutes", (json_int_t)f->contact_minutes,
         "signposts", (json_int_t)f->signposts, "categories", tally_json(&f->categories),
         "modes", tally_json(&f->modes),
-        "months", months_json(f), "waiting", waiting_json(f), "overdue", overdue_json(f),
+        "months", months_json(f), "waiting", waiting_json(f, lists), "overdue",
+        overdue_json(f, lists),
         "goals", "set", (json_int_t)f->goals_set, "status", tally_json(&f->goal_status),
-        "wellbeing", wellbeing_json(f), "conflicts", (json_int_t)f->conflicts);
+        "wellbeing", wellbeing_json(f, lists), "conflicts", (json_int_t)f->conflicts);
     if (j && f->caseload[0])
         json_object_set_new(j, "caseload", json_string(f->caseload));
     return j;
@@ -1250,11 +1283,11 @@ lb_err lb_review_json(const lb_review *r, json_t **out)
     json_t *cls = json_array(), *doc;
     size_t i;
     for (i = 0; cls && i < r->n_caseloads; i++)
-        if (json_array_append_new(cls, figures_json(&r->caseloads[i])) != 0) {
+        if (json_array_append_new(cls, figures_json(&r->caseloads[i], 0)) != 0) {
             json_decref(cls);
             return LB_ERR_NOMEM;
         }
-    doc = json_pack("{s:s, s:o, s:o}", "as_of", r->as_of, "team", figures_json(&r->all),
+    doc = json_pack("{s:s, s:o, s:o}", "as_of", r->as_of, "team", figures_json(&r->all, 1),
                     "caseloads", cls);
     if (!doc)
         return LB_ERR_NOMEM;

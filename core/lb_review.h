@@ -188,7 +188,9 @@ lb_err lb_review_caseloads(lb_store *s, char ***out);
 void lb_review_caseloads_free(char **list);
 
 /* The figures as a JSON document (new reference in *out), keys documented
- * in README.md ("linkbook review --json"). */
+ * in README.md ("linkbook review --json").  The lists of people (waits,
+ * overdue follow-ups, wellbeing pairs) are given for the whole scope
+ * ("team") only; each caseload's arrays of them are empty. */
 lb_err lb_review_json(const lb_review *r, json_t **out);
 
 #endif

@@ -70,6 +70,13 @@ lb_err lb_store_kv_get(lb_store *s, const char *get_sql, const char *key,
 lb_err lb_store_kv_put(lb_store *s, const char *put_sql, const char *key,
                        const void *val, size_t len, const char *of);
 
+/* lb_change.c: read the change in the current row of st, whose columns
+ * from base on are those of the changes table in the order id, kind,
+ * record, person, caseload, hlc, device, schema, body, seq; decrypted into
+ * *c (release with lb_change_clear).  LB_ERR_TAMPERED naming it. */
+struct lb_change;
+lb_err lb_change_from_row(lb_store *s, sqlite3_stmt *st, int base, struct lb_change *c);
+
 /* A new random id (as lb_id_new), from the store's pool of random bytes. */
 void lb_store_new_id(lb_store *s, char out[LB_ID_HEX + 1]);
 

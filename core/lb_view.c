@@ -386,6 +386,17 @@ static json_t *field_names(json_t *fields)
     return names;
 }
 
+/* What a caseload-wide read covered (review, report, export): its scope
+ * ("team" or a caseload id) and period, when the event says. */
+static void read_scope(json_t *e, json_t *fields)
+{
+    static const char *const keys[] = {"scope", "from", "to"};
+    size_t i;
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (json_is_string(json_object_get(fields, keys[i])))
+            json_object_set(e, keys[i], json_object_get(fields, keys[i]));
+}
+
 static int trail_one(const lb_change *c, void *ctx)
 {
     trail *t = ctx;
@@ -406,6 +417,8 @@ static int trail_one(const lb_change *c, void *ctx)
                   "person", c->person, "change", c->id);
     if (e && strcmp(c->kind, "audit") != 0)
         json_object_set_new(e, "fields", field_names(c->fields));
+    else if (e)
+        read_scope(e, c->fields);
     return e ? json_array_append_new(t->events, e) != 0 : 1;
 }
 

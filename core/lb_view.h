@@ -36,8 +36,10 @@ lb_err lb_person_show(lb_store *s, const char *person, json_t **out);
 /* The audit trail: views and exports, and every change, newest last:
  * {"events":[{"when","device","author","action","kind","record","person",
  * "change", "fields":[names set]}]}; action is "create" or "update" for
- * changes, "view", "list" or "export" for reads.  Field values are never
- * listed.  person may be NULL for all. */
+ * changes, "view", "list", "review", "report" or "export" for reads (a
+ * caseload-wide read adds "scope": "team" or the caseload, and "from",
+ * "to" when it covered a period).  Field values are never listed.  person
+ * may be NULL for all. */
 lb_err lb_audit_list(lb_store *s, const char *person, json_t **out);
 
 /* Record that this device's user viewed or exported something of person

@@ -16,6 +16,8 @@
 # default 100000; 0 skips), BENCH_SYNC_DEVICES (concurrent devices of the
 # load generator, default 200; 0 skips), BENCH_SYNC_SECS (its length,
 # default 10).
+# BENCH_REVIEW_PEOPLE / BENCH_REVIEW_CONTACTS (the review benchmark's team:
+# 10 workers, default 3000 people and 60000 contacts; 0 people skips it).
 # A benchmark, not a test: a missed goal says NO in the table; the exit
 # status is non-zero only when the benchmark itself could not run.
 set -u
@@ -64,4 +66,15 @@ st=$?
 if [ "$st" -ne 0 ]; then
     echo "run.sh: the sync benchmark failed (exit $st)" >&2
     exit 1
+fi
+
+REVIEW="$BUILD_DIR/bench/bench_review"
+if [ "${BENCH_REVIEW_PEOPLE:-3000}" -gt 0 ] && [ -x "$REVIEW" ]; then
+    "$REVIEW" --workers 10 --people "${BENCH_REVIEW_PEOPLE:-3000}" \
+        --contacts "${BENCH_REVIEW_CONTACTS:-60000}" --runs "${BENCH_RUNS:-5}" \
+        --tmp "${BENCH_TMP:-/tmp}" --cli "$BUILD_DIR/linkbook" \
+        --json "$BUILD_DIR/bench_review.json" 2>&1 || {
+        echo "run.sh: the review benchmark failed" >&2
+        exit 1
+    }
 fi
