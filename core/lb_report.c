@@ -193,12 +193,13 @@ static void page_header(lb_markup *m, const lb_review *r, const lb_report_opts *
     char text[DESC_MAX];
     lb_markup_raw(m, "<header><h1>Caseload report</h1>");
     snprintf(text, sizeof text, "Period: %s to %s. Waiting times and overdue follow-ups as "
-             "of %s; people by status as they stand on %s.", period_from(r), period_to(r),
+             "of %s; goals by the status they have on %s.", period_from(r), period_to(r),
              r->as_of, o->made ? o->made : r->as_of);
     para(m, NULL, text);
     para(m, NULL, "Aggregate figures for every caseload this device holds: no names, "
          "NHS numbers, notes or other free text.");
-    lb_markup_raw(m, "<h2 id=\"key\">Key figures</h2><dl class=\"key\" aria-labelledby=\"key\">");
+    lb_markup_raw(m, "<h2 id=\"key\">Key figures</h2>"
+                  "<dl class=\"key\" aria-labelledby=\"key\">");
     key_figure(m, "people on the caseloads", (double)f->people, 0);
     key_figure(m, "referrals in the period", (double)f->referrals, 0);
     key_figure(m, "contacts in the period", (double)f->contacts, 0);
@@ -282,7 +283,8 @@ static lb_err section_months(lb_markup *m, const lb_review_figures *f)
             busiest = i;
     snprintf(desc, sizeof desc, "Bar chart of referrals and contacts per month, %zu months "
              "from %s to %s. In all, referrals: %ld, contacts: %ld. Most contacts in one "
-             "month: %ld, in %s.", f->n_months, f->months[0].month, f->months[f->n_months - 1].month,
+             "month: %ld, in %s.", f->n_months, f->months[0].month,
+             f->months[f->n_months - 1].month,
              f->referrals, f->contacts, f->months[busiest].contacts,
              f->months[busiest].month);
     figure_open(m);
@@ -590,8 +592,8 @@ static lb_err swemwbs_draw(lb_markup *m, const lb_review_figures *f, pair_scores
     lb_err err;
     snprintf(desc, sizeof desc, "Paired dots, one line per person (people: %zu): the "
              "SWEMWBS metric score (7 to 35, higher is better) at baseline joined to the "
-             "latest. Better: %ld, no change: %ld, worse: %ld; mean change %+.2f.", p->n, d.better,
-             d.same, d.worse, f->swemwbs_mean_change);
+             "latest. Better: %ld, no change: %ld, worse: %ld; mean change %+.2f.", p->n,
+             d.better, d.same, d.worse, f->swemwbs_mean_change);
     figure_open(m);
     err = lb_chart_pairs_svg(m, &c);
     figure_close(m, "Each line is one person: better (solid), worse (dashed), no change "

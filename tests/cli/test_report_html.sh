@@ -5,8 +5,9 @@
 # marks (and bar values) worked out by hand below, a title, a description
 # and its table; headings, landmarks and contrast hold; print hides only
 # the contents list.  The file holds no name, NHS number, note, goal text
-# or id of a person (the worker's name heads their caseload's row).  Bad dates, unwritable paths and empty periods exit 2 and
-# leave no file (and an existing one as it was).
+# or id of a person (the worker's name heads their caseload's row).  Bad
+# dates, unwritable paths and empty periods exit 2 and leave no file (and
+# an existing one as it was).
 #
 # Without Chromium (Debian package: chromium) the browser checks are
 # skipped and say so, except under CI (CI=true), where they fail.

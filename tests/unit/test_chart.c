@@ -75,8 +75,10 @@ static void test_chart_bars_one_mark_per_datum(void **state)
     assert_int_equal(count(m.buf.data, "<svg "), 1);
     assert_non_null(strstr(m.buf.data, "role=\"img\""));
     assert_non_null(strstr(m.buf.data, "aria-labelledby=\"per-month-t per-month-d\""));
-    assert_non_null(strstr(m.buf.data, "<title id=\"per-month-t\">Referrals &amp; contacts</title>"));
-    assert_non_null(strstr(m.buf.data, "<desc id=\"per-month-d\">Three &quot;months&quot;</desc>"));
+    assert_non_null(strstr(m.buf.data,
+                           "<title id=\"per-month-t\">Referrals &amp; contacts</title>"));
+    assert_non_null(strstr(m.buf.data,
+                           "<desc id=\"per-month-d\">Three &quot;months&quot;</desc>"));
     assert_non_null(strstr(m.buf.data, "contacts &lt;all&gt;"));
     assert_null(strstr(m.buf.data, "<all>"));
     assert_int_equal(count(m.buf.data, "data-value=\"0\""), 2);   /* zeros are marks */
