@@ -109,3 +109,29 @@ int cli_file_prepare_dir(const char *dir)
     }
     return access(dir, W_OK | X_OK);
 }
+
+int cli_file_check_target(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    int n;
+    if (!*path || path[strlen(path) - 1] == '/' ||
+        (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        errno = *path ? EISDIR : ENOENT;
+        return -1;
+    }
+    n = slash ? snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path)
+              : snprintf(dir, sizeof dir, ".");
+    if (n < 0 || (size_t)n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(dir, W_OK | X_OK);
+}

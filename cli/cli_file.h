@@ -23,4 +23,8 @@ int cli_file_write_set(const char *dir, const char *const *names, const char *co
  * check that files can be created in it: 0, or -1 with errno set. */
 int cli_file_prepare_dir(const char *dir);
 
+/* Check that a file can be written as path: it is not a directory and its
+ * directory exists and can be written to.  0, or -1 with errno set. */
+int cli_file_check_target(const char *path);
+
 #endif

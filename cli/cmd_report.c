@@ -1,6 +1,6 @@
 /* cmd_report.c - `linkbook report --csv DIR | --html FILE`: the
- * commissioner's dataset (lb_dataset.h) or the team's report, from the
- * figures of lb_review.h for a period and optionally one worker.
+ * commissioner's dataset (lb_dataset.h) or the team's report (lb_report.h),
+ * from the figures of lb_review.h for a period and optionally one worker.
  *
  * Bad input exits 2 before anything is written: dates, an inverted or
  * empty period, an unknown worker, an output path that cannot be written.
@@ -9,14 +9,19 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "linkbook.h"
 #include "lb_dataset.h"
+#include "lb_report.h"
 #include "lb_store.h"
 #include "cli_cmd.h"
 #include "cli_err.h"
 #include "cli_file.h"
 #include "cli_opts.h"
 #include "cli_review.h"
+
+#define REPORT_MAX (256u << 20)   /* an HTML page larger than this is a bug */
 
 enum { R_CSV, R_HTML, R_FROM, R_TO, R_WORKER, R_NOPTS };
 
@@ -51,11 +56,33 @@ static int write_csv(const cli_cmd *cmd, cli_review *v, const char *dir)
     return CLI_EXIT_OK;
 }
 
+/* The page (lb_report.h), each caseload under its worker's name. */
 static int write_html(const cli_cmd *cmd, cli_review *v, const char *file)
 {
-    (void)v;
-    (void)file;
-    return cli_fail(CLI_EXIT_FAIL, "'%s --html' is not part of this build", cmd->name);
+    const char **names = calloc(v->r->n_caseloads + 1, sizeof *names);
+    char today[11];
+    lb_report_opts o = {today, LINKBOOK_VERSION, names};
+    lb_markup m;
+    lb_err err = names ? LB_OK : LB_ERR_NOMEM;
+    int rc = CLI_EXIT_OK;
+    lb_store_today(v->s, today);
+    for (size_t i = 0; names && i < v->r->n_caseloads; i++)
+        names[i] = cli_review_worker(v, v->r->caseloads[i].caseload);
+    lb_markup_init(&m, REPORT_MAX);
+    if (err == LB_OK)
+        err = lb_report_html(v->r, &o, &m);
+    if (err != LB_OK)
+        rc = cli_err_report(v->s, err, cmd, "could not draw the report");
+    else if (cli_file_write_atomic(file, m.buf.data, m.buf.len) != 0)
+        rc = cli_fail(CLI_EXIT_FAIL, "could not write %s: %s (nothing was written; check "
+                      "the space on the disk)", file, strerror(errno));
+    else
+        cli_say("Wrote the report for %s to %s to %s.",
+                v->r->from[0] ? v->r->from : v->r->first_month,
+                v->r->to[0] ? v->r->to : v->r->as_of, file);
+    lb_markup_free(&m);
+    free(names);
+    return rc;
 }
 
 /* The output path can be written: exit 2 now if not, before any work. */
@@ -64,7 +91,9 @@ static int check_output(const cli_cmd *cmd, const char *csv_dir, const char *htm
     if (csv_dir && cli_file_prepare_dir(csv_dir) != 0)
         return cli_usage(cmd, "cannot write into --csv %s: %s (give a directory you can "
                          "write to)", csv_dir, strerror(errno));
-    (void)html;
+    if (html && cli_file_check_target(html) != 0)
+        return cli_usage(cmd, "cannot write --html %s: %s (give a file in a directory you "
+                         "can write to)", html, strerror(errno));
     return CLI_GO;
 }
 

@@ -121,7 +121,10 @@ static const cli_cmd commands[] = {
      "                    demographics, needs, support, outcomes, by bands and\n"
      "                    counts, no names, NHS numbers or free text; counts under\n"
      "                    5 suppressed\n"
-     "  --html FILE       write the report as one self-contained HTML file\n"
+     "  --html FILE       write the report as one self-contained HTML file: charts\n"
+     "                    with their tables (per month, by category, waiting,\n"
+     "                    goals, wellbeing change); no names, NHS numbers or\n"
+     "                    notes; it opens offline and fetches nothing\n"
      "  --from D, --to D  the period counted (default: everything, to today)\n"
      "  --worker W        one worker's caseload only\n"},
     {"enrol", NULL, "enrol", cmd_enrol,

@@ -96,6 +96,14 @@ const char *lb_review_age_band_name(int band)
     return band >= 0 && band < LB_REVIEW_AGE_BANDS ? AGE_BANDS[band] : "unknown";
 }
 
+/* qsort, but never of a NULL array (undefined even with 0 items). */
+static void sort_items(void *base, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 /* ---- small helpers ---------------------------------------------------------- */
 
 /* Make room for one more element of size in *arr (doubling). */
@@ -305,8 +313,7 @@ static lb_err make_caseloads(rv *v)
 {
     lb_review *r = v->r;
     size_t i, n = 0;
-    if (v->n_links > 1)
-        qsort(v->links, v->n_links, sizeof *v->links, by_caseload);
+    sort_items(v->links, v->n_links, sizeof *v->links, by_caseload);
     for (i = 0; i < v->n_links; i++)
         if ((i == 0 || strcmp(v->links[i].caseload, v->links[i - 1].caseload) != 0) &&
             (!v->q->caseload || strcmp(v->links[i].caseload, v->q->caseload) == 0))
@@ -342,8 +349,7 @@ static size_t fig_index(const rv *v, const char *caseload)
 static lb_err person_scopes(rv *v)
 {
     size_t i, j = 0, n = 0;
-    if (v->n_links > 1)
-        qsort(v->links, v->n_links, sizeof *v->links, by_person_link);
+    sort_items(v->links, v->n_links, sizeof *v->links, by_person_link);
     if (!(v->pscope = calloc(v->n_people * 2 + v->n_links + 1, sizeof *v->pscope)))
         return LB_ERR_NOMEM;
     for (i = 0; i < v->n_people; i++) {
@@ -389,8 +395,7 @@ static lb_err load_people(rv *v)
         err = v->err;
     if (err)
         return err;
-    if (v->n_people > 1)
-        qsort(v->people, v->n_people, sizeof *v->people, by_id);
+    sort_items(v->people, v->n_people, sizeof *v->people, by_id);
     err = lb_record_scan(v->s, "assignment", link_one, v);
     if (!err)
         err = v->err;
@@ -654,8 +659,7 @@ static int pair_add(rv *v, const rv_measure *base, const rv_measure *last)
 static lb_err make_pairs(rv *v)
 {
     size_t i = 0, j, base;
-    if (v->n_measures > 1)
-        qsort(v->measures, v->n_measures, sizeof *v->measures, by_person_measure);
+    sort_items(v->measures, v->n_measures, sizeof *v->measures, by_person_measure);
     while (i < v->n_measures) {
         const rv_measure *m = &v->measures[i];
         for (j = i; j < v->n_measures && v->measures[j].person == m->person &&
@@ -750,10 +754,8 @@ static lb_err make_waits(rv *v)
 {
     size_t i, k, n, counted = NONE;
     const size_t *sc;
-    if (v->n_contacts > 1)
-        qsort(v->contacts, v->n_contacts, sizeof *v->contacts, by_person_day);
-    if (v->n_refs > 1)
-        qsort(v->refs, v->n_refs, sizeof *v->refs, by_person_referral);
+    sort_items(v->contacts, v->n_contacts, sizeof *v->contacts, by_person_day);
+    sort_items(v->refs, v->n_refs, sizeof *v->refs, by_person_referral);
     for (i = 0; i < v->n_refs; i++) {
         const rv_referral *x = &v->refs[i];
         long first;
@@ -800,10 +802,8 @@ static lb_err wait_summary(lb_review_figures *f)
     size_t i, n = 0;
     if (!days)
         return LB_ERR_NOMEM;
-    if (f->n_waits > 1)
-        qsort(f->waits, f->n_waits, sizeof *f->waits, by_wait);
-    if (f->n_overdue > 1)
-        qsort(f->overdue, f->n_overdue, sizeof *f->overdue, by_overdue);
+    sort_items(f->waits, f->n_waits, sizeof *f->waits, by_wait);
+    sort_items(f->overdue, f->n_overdue, sizeof *f->overdue, by_overdue);
     for (i = 0; i < f->n_waits; i++) {
         const lb_review_wait *w = &f->waits[i];
         if (!w->first_contact[0]) {
@@ -814,8 +814,7 @@ static lb_err wait_summary(lb_review_figures *f)
         days[n++] = w->days;
         sum += w->days;
     }
-    if (n > 1)
-        qsort(days, n, sizeof *days, by_long);
+    sort_items(days, n, sizeof *days, by_long);
     f->waited_n = (long)n;
     f->waited_mean = n ? (double)sum / (double)n : 0;
     f->waited_median = !n ? 0 : n % 2 ? (double)days[n / 2]
@@ -1128,8 +1127,7 @@ lb_err lb_review_caseloads(lb_store *s, char ***out)
         lb_review_caseloads_free(list);
         return err;
     }
-    if (n > 1)
-        qsort(list, n, sizeof *list, by_string);
+    sort_items(list, n, sizeof *list, by_string);
     *out = list;
     return LB_OK;
 }

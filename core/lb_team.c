@@ -213,7 +213,7 @@ lb_err lb_team_roster_get(lb_store *s, lb_team_roster **out)
         lb_team_roster_free(r);
         return err;
     }
-    if (r->n > 1)
+    if (r->n)     /* qsort of a NULL array is undefined, even of 0 items */
         qsort(r->devices, r->n, sizeof *r->devices, by_name);
     *out = r;
     return LB_OK;

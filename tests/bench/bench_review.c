@@ -11,7 +11,9 @@
  *     the time of the same process start, open and unlock that ends at once
  *     (`linkbook review --from 2199-01-01`, refused once the store is
  *     unlocked: the period begins after today), and the command's peak
- *     resident memory.
+ *     resident memory;
+ *   - the command `linkbook report --html FILE` the same way (less
+ *     `report --html FILE --from 2199-01-01`), and the size of the page.
  * Goals: under 2 s after unlock, under 128 MB.
  *
  *   bench_review [--workers W] [--people P] [--contacts C] [--runs R]
@@ -264,6 +266,57 @@ static void report(const result *r, unsigned workers, unsigned people, unsigned 
     json_decref(doc);
 }
 
+/* `linkbook report --html`: wall time less start and unlock, peak memory,
+ * the page's size; printed under the review figures and added to the JSON. */
+typedef struct html_result {
+    double secs, mb, kib, cpu;
+} html_result;
+
+static void bench_html(const char *cli, int runs, html_result *h)
+{
+    char page[4300];
+    char *html[] = {(char *)cli, "report", "--html", page, NULL};
+    char *base[] = {(char *)cli, "report", "--html", page, "--from", "2199-01-01", NULL};
+    double a[16], b[16], cpu[16], mb, mb_base;
+    struct stat st;
+    int r;
+    snprintf(page, sizeof page, "%s/report.html", work);
+    for (r = 0; r < runs && r < 16; r++) {
+        int ok = run_cli(html, &a[r], &mb) == 0;
+        cpu[r] = last_cpu;
+        if (!ok || run_cli(base, &b[r], &mb_base) != 2) {
+            fprintf(stderr, "bench_review: 'linkbook report --html' did not run as expected\n");
+            exit(1);
+        }
+        h->mb = mb > h->mb ? mb : h->mb;
+        a[r] -= b[r];
+    }
+    h->secs = median_of(a, r);
+    h->cpu = median_of(cpu, r);
+    h->kib = stat(page, &st) == 0 ? (double)st.st_size / 1024.0 : 0;
+}
+
+static void report_html(const html_result *h, const char *json_path)
+{
+    json_t *doc;
+    print_row("linkbook report --html, less start+unlock", h->secs, "s", "< 2 s",
+              h->secs < GOAL_S);
+    print_row("linkbook report --html, peak memory", h->mb, "MB", "< 128 MB", h->mb < GOAL_MB);
+    printf("%-46s %12.3f  %-12s %-14s %s\n", "linkbook report --html, CPU (with unlock)", h->cpu,
+           "s", "-", "-");
+    printf("%-46s %12.0f  %-12s %-14s %s\n", "linkbook report --html, size of the page", h->kib,
+           "KiB", "-", "-");
+    if (!json_path || !(doc = json_load_file(json_path, 0, NULL)))
+        return;
+    json_object_set_new(doc, "html_s", json_real(h->secs));
+    json_object_set_new(doc, "html_peak_mb", json_real(h->mb));
+    json_object_set_new(doc, "html_kib", json_real(h->kib));
+    json_object_set_new(doc, "html_cpu_s", json_real(h->cpu));
+    if (json_dump_file(doc, json_path, JSON_INDENT(2)) != 0)
+        fprintf(stderr, "bench_review: could not write %s\n", json_path);
+    json_decref(doc);
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = "/tmp", *cli = NULL, *json_path = NULL, *prog = "bench_review";
@@ -272,6 +325,7 @@ int main(int argc, char **argv)
     double v[16];
     char dir[4200];
     result res = {0, 0, 0, 0, 0};
+    html_result html = {0, 0, 0, 0};
     for (i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--workers") == 0)
             workers = (unsigned)bench_arg_long(prog, argv[i], argv[i + 1], 1, 1000);
@@ -310,10 +364,14 @@ int main(int argc, char **argv)
     for (i = 0; i < runs; i++)
         v[i] = compute_once(dir);
     res.compute = median_of(v, runs);
-    if (cli && access(cli, X_OK) == 0)
+    if (cli && access(cli, X_OK) == 0) {
         bench_cli(cli, dir, runs, &res);
-    else
+        bench_html(cli, runs, &html);
+    } else {
         fprintf(stderr, "bench_review: no command given (--cli): only the library is timed\n");
+    }
     report(&res, workers, people, contacts, json_path);
+    if (cli && access(cli, X_OK) == 0)
+        report_html(&html, json_path);
     return 0;
 }
