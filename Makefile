@@ -105,6 +105,15 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
 $(BUILD)/bench/bench_sync: tests/bench/bench_sync.c $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
 
+# The workloads beside bench_sync (bench_lb.h) drive the real client as well;
+# bench_proxy counts their bytes and requests on the socket (and PouchDB's).
+BENCH_CLIENT_BIN := $(patsubst %,$(BUILD)/bench/%,bench_peer bench_team bench_growth)
+$(BENCH_CLIENT_BIN): $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_lb.h tests/bench/bench_common.h $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
+
+$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+
 # Only lb_ symbols leave the core library.
 checksymbols: $(LIB_A)
 	@bad=$$(nm -g --defined-only $(LIB_A) | awk 'NF==3 {print $$3}' | grep -v -e '^lb_' -e '^__odr_asan' || true); \

@@ -263,6 +263,27 @@ static void note_news(sync_run *r, const json_t *resp)
         r->news = json_is_true(news);
 }
 
+/* A push answer with no news may move the cursors past the worker's own
+ * envelopes ("cursors"): kept as an empty pull answer would keep them, so
+ * that later pushes do not make the server look through them again. */
+static lb_client_rc keep_moved_cursors(sync_run *r, const json_t *resp)
+{
+    json_t *cursors = json_object_get(resp, "cursors"), *as_pull;
+    size_t applied = 0, rejected = 0;
+    lb_err err;
+    if (!json_is_object(cursors))
+        return LB_CLIENT_OK;
+    as_pull = json_pack("{s:[], s:O, s:O}", "envelopes", "cursors", cursors, "epoch",
+                        json_object_get(resp, "epoch"));
+    if (!as_pull)
+        return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
+    err = lb_sync_apply_pull(r->s, as_pull, &applied, &rejected);
+    json_decref(as_pull);
+    if (err != LB_OK)
+        return lb_client_store_fail(r->c, r->s, err, "could not keep the cursors");
+    return LB_CLIENT_OK;
+}
+
 static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *bytes,
                                size_t *acked)
 {
@@ -292,6 +313,8 @@ static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *
     note_news(r, resp);
     if ((err = lb_sync_acked(r->s, resp, acked)) != LB_OK)
         rc = lb_client_store_fail(r->c, r->s, err, "could not mark pushed changes");
+    else if (r->news == 0)
+        rc = keep_moved_cursors(r, resp);
     r->rep->push_rejected += json_array_size(json_object_get(resp, "rejected"));
     json_decref(resp);
     return rc;

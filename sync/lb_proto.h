@@ -40,7 +40,10 @@
  *     sealed again (same id, person and assign; the first copy is kept).
  *     "news" false says a pull with those cursors would bring nothing but
  *     the device's own envelopes: with the same epoch and no newer key, the
- *     push was the whole sync (one round trip).
+ *     push was the whole sync (one round trip).  With "news" false the
+ *     answer also carries "cursors" {caseload: seq}, moved past those own
+ *     envelopes as a pull's would be; the device keeps them, so that the
+ *     next push is not judged by looking through them again.
  *   POST /v1/pull    {"cursors": {caseload: last seq seen, ...},
  *                     "max_bytes": n (optional),
  *                     "roster": true (optional, supervisors)}

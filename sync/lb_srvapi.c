@@ -235,21 +235,28 @@ static int parse_batch(const json_t *list, lb_envelope *envs, size_t *n, push_ou
     return 0;
 }
 
-static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors);
+static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors,
+                     json_t **moved);
 
 /* The push answer; with "news" and "key" when the worker sent its cursors,
- * so that a sync with nothing else to fetch needs no pull after it. */
+ * so that a sync with nothing else to fetch needs no pull after it; with no
+ * news, also the cursors moved past the worker's own envelopes, so that the
+ * next push does not look through them again. */
 static json_t *push_answer(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
                            push_out *out)
 {
     json_t *doc = json_pack("{s:O, s:O, s:s, s:I}", "acks", out->acks, "rejected",
                             out->rejected, "epoch", api->epoch, "time", (json_int_t)now_ms());
+    json_t *moved = NULL;
     int64_t key = 0;
-    int news = push_news(api, who, json_object_get(req, "cursors"));
+    int news = push_news(api, who, json_object_get(req, "cursors"), &moved);
     if (doc && news >= 0 && api->store->ops->key_current(api->store, who->team, &key) == LB_OK) {
         json_object_set_new(doc, "news", json_boolean(news));
         json_object_set_new(doc, "key", json_integer(key));
+        if (news == 0 && moved)
+            json_object_set(doc, "cursors", moved);
     }
+    json_decref(moved);
     return doc;
 }
 
@@ -432,8 +439,11 @@ static int pull_checks(const json_t *req, lb_srvapi_res *res)
 /* For a worker that pushed with its cursors: 1 if a pull would bring it
  * anything (others' envelopes past them), 0 if not, -1 when this cannot be
  * told (a supervisor, no or odd cursors, a storage error): then the device
- * pulls as usual. */
-static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors)
+ * pulls as usual.  With 0, *moved (new reference, may stay NULL) holds every
+ * followed caseload's cursor past what that pull would only pass over (the
+ * worker's own envelopes), as a pull answer's "cursors" would. */
+static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors,
+                     json_t **moved)
 {
     cursor_list l = { NULL, 0, 0 };
     json_t *envs = NULL, *v;
@@ -452,6 +462,9 @@ static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *
         api->store->ops->pull(api->store, who->team, who->device, l.c, l.n, 1, 1, pull_add,
                               envs, &more) == LB_OK)
         news = json_array_size(envs) > 0 || more;
+    if (news == 0 && (*moved = json_object()) != NULL)
+        for (size_t i = 0; i < l.n; i++)
+            json_object_set_new(*moved, l.c[i].caseload, json_integer(l.c[i].seq));
 out:
     json_decref(envs);
     free(l.c);

@@ -20,11 +20,18 @@ typedef struct lb_srvsql_conn {
     sqlite3 *db;
     struct { const char *sql; sqlite3_stmt *st; } stmts[LB_SRVSQL_STMTS];
     int busy;
+    pthread_mutex_t *write_mu; /* the pool's writer lock (lb_srvsql.write_mu) */
+    int writer;                /* holds it: between BEGIN IMMEDIATE and its end */
 } lb_srvsql_conn;
 
 typedef struct lb_srvsql {
     lb_srvstore base;
     pthread_mutex_t mu;       /* guards busy flags and errmsg */
+    /* One writer at a time, queued here rather than in SQLite's busy
+     * handler (which sleeps and polls, up to 100 ms a time): taken by
+     * "BEGIN IMMEDIATE" through lb_srvsql_exec, given back when the
+     * transaction ends (commit, rollback, or the connection's put). */
+    pthread_mutex_t write_mu;
     pthread_cond_t freed;
     lb_srvsql_conn conns[LB_SRVSQL_POOL];
     int nconns;

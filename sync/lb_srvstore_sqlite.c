@@ -56,9 +56,24 @@ lb_err lb_srvsql_fail(lb_srvsql *s, lb_srvsql_conn *c, int rc, const char *what)
     }
 }
 
+/* Give the writer lock back once c's transaction has ended. */
+static void writer_done(lb_srvsql_conn *c)
+{
+    if (c->writer && sqlite3_get_autocommit(c->db)) {
+        c->writer = 0;
+        pthread_mutex_unlock(c->write_mu);
+    }
+}
+
 lb_err lb_srvsql_exec(lb_srvsql *s, lb_srvsql_conn *c, const char *sql, const char *what)
 {
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    int rc;
+    if (!c->writer && c->write_mu && strcmp(sql, "BEGIN IMMEDIATE") == 0) {
+        pthread_mutex_lock(c->write_mu);
+        c->writer = 1;
+    }
+    rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    writer_done(c);
     return rc == SQLITE_OK ? LB_OK : lb_srvsql_fail(s, c, rc, what);
 }
 
@@ -66,6 +81,7 @@ void lb_srvsql_rollback(lb_srvsql_conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    writer_done(c);
 }
 
 sqlite3_stmt *lb_srvsql_stmt(lb_srvsql_conn *c, const char *sql)
@@ -170,6 +186,7 @@ static lb_err conn_open(lb_srvsql *s, lb_srvsql_conn *c, const char *path)
                              SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return lb_srvsql_fail(s, c, rc, "opening the server database");
+    c->write_mu = &s->write_mu;
     sqlite3_busy_timeout(c->db, BUSY_MS);
     sqlite3_extended_result_codes(c->db, 1);
     return lb_srvsql_exec(s, c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
@@ -243,6 +260,7 @@ static void sql_close(lb_srvstore *base)
     for (i = 0; i < s->nconns; i++)
         conn_close(&s->conns[i]);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->write_mu);
     pthread_cond_destroy(&s->freed);
     free(s);
 }
@@ -294,6 +312,7 @@ lb_err lb_srvstore_sqlite_open(const char *dir, lb_srvstore **out, char *msg, si
     }
     s->base.ops = &SQL_OPS;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
     pthread_cond_init(&s->freed, NULL);
     if ((err = open_pool(s, dir)) != LB_OK) {
         snprintf(msg, msglen, "%s", s->errmsg[0] ? s->errmsg : lb_strerror(err));

@@ -29,11 +29,13 @@
  * peak is reset after unlock (/proc/self/clear_refs), to show the pull
  * alone.  Each is measured in a freshly exec'd helper (see --child-rss).
  *
- * Once (--devices, default 200, for --secs, default 10): a load generator
+ * Once per count in --devices (default 200; a list such as 50,200,500
+ * runs each in turn, each on a fresh linkbookd), for --secs (default 10): a load generator
  * of ours, one thread and one keep-alive connection per enrolled device
  * token, each pushing 10 envelopes (random 700-byte bodies) then pulling
- * its caseload, in a loop bounded in time and count: changes/s and p50/p99
- * request latency.  The load generator shares the machine's cores with
+ * its caseload, in a loop bounded in time and count: changes/s, p50/p99
+ * request latency (goal at 500 devices: p99 < 250 ms) and linkbookd's peak
+ * RSS (VmHWM).  The load generator shares the machine's cores with
  * linkbookd.
  *
  * usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] [--runs R]
@@ -984,7 +986,18 @@ static void load_enrol(device *sup, loaddev *devs, int n, const char *url)
     lb_client_free(anon);
 }
 
-static void load_report(loaddev *devs, int n, double secs)
+/* A figure name for the load run of n devices (kept for the table). */
+static const char *load_name(int n, const char *what)
+{
+    char buf[96];
+    char *name;
+    snprintf(buf, sizeof buf, "load %d devices: %s", n, what);
+    if (!(name = strdup(buf)))
+        die("out of memory", NULL);
+    return name;
+}
+
+static void load_report(loaddev *devs, int n, double secs, double server_mb)
 {
     size_t total = 0, pushed = 0, pulled = 0, requests = 0, failed = 0, k = 0;
     double *all, v[1];
@@ -1005,18 +1018,23 @@ static void load_report(loaddev *devs, int n, double secs)
     fprintf(stderr, "load: %d devices, %.1f s: %zu requests (%zu failed), %zu changes "
             "pushed, %zu pulled\n", n, secs, requests, failed, pushed, pulled);
     v[0] = (double)pushed / secs;
-    add_fig("load: changes pushed (committed)", "changes/s", v, 1, "", -1, "");
+    add_fig(load_name(n, "changes pushed (committed)"), "changes/s", v, 1, "", -1, "");
     v[0] = (double)pulled / secs;
-    add_fig("load: changes pulled", "changes/s", v, 1, "", -1, "");
+    add_fig(load_name(n, "changes pulled"), "changes/s", v, 1, "", -1, "");
     v[0] = (double)requests / secs;
-    add_fig("load: requests", "requests/s", v, 1, "", -1, "");
+    add_fig(load_name(n, "requests"), "requests/s", v, 1, "", -1, "");
     v[0] = total ? all[total / 2] : 0;
-    add_fig("load: request latency p50", "ms", v, 1, "", -1, "");
+    add_fig(load_name(n, "request latency p50"), "ms", v, 1, "", -1, "");
     v[0] = total ? all[(size_t)((double)total * 0.99)] : 0;
-    add_fig("load: request latency p99", "ms", v, 1, "", -1, "");
+    f = add_fig(load_name(n, "request latency p99"), "ms", v, 1, n >= 500 ? "< 250 ms" : "",
+                -1, "");
+    if (n >= 500)
+        f->met = f->med < 250;
     v[0] = (double)failed;
-    f = add_fig("load: failed requests", "requests", v, 1, "0", -1, "");
+    f = add_fig(load_name(n, "failed requests"), "requests", v, 1, "0", -1, "");
     f->met = failed == 0;
+    v[0] = server_mb;
+    add_fig(load_name(n, "linkbookd peak RSS (VmHWM)"), "MB", v, 1, "", -1, "");
     free(all);
 }
 
@@ -1029,9 +1047,11 @@ static void bench_load(int n, int secs)
     loaddev *devs = calloc((size_t)n, sizeof *devs);
     double t0;
     int started = 0;
+    char tag[32], pid[32];
     if (!devs)
         die("out of memory", NULL);
-    team_up(&sv, "load", &a, &b, &cl);
+    snprintf(tag, sizeof tag, "load%d", n);
+    team_up(&sv, tag, &a, &b, &cl);
     load_enrol(&b, devs, n, sv.url);
     pthread_barrier_init(&start, NULL, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
@@ -1053,7 +1073,8 @@ static void bench_load(int n, int secs)
         devs[i].deadline = t0 + secs;
     for (int i = 0; i < started; i++)
         pthread_join(devs[i].th, NULL);
-    load_report(devs, n, now() - t0);
+    snprintf(pid, sizeof pid, "%ld", (long)sv.pid);
+    load_report(devs, n, now() - t0, (double)status_kb(pid, "VmHWM") / 1024.0);
     pthread_barrier_destroy(&start);
     for (int i = 0; i < n; i++)
         free(devs[i].lat);
@@ -1150,6 +1171,17 @@ static void write_json(const char *path, unsigned n, int runs, unsigned mem, int
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* --devices: one count or a list ("50,200,500"), each run in turn. */
+static int device_list(const char *text, int *out, int cap)
+{
+    char buf[128], *save = NULL;
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *t = strtok_r(buf, ",", &save); t && n < cap; t = strtok_r(NULL, ",", &save))
+        out[n++] = (int)bench_arg_long("bench_sync", "--devices", t, 0, MAX_DEVICES);
+    return n;
+}
+
 static void cleanup(void)
 {
     char cmd[4200];
@@ -1170,7 +1202,7 @@ int main(int argc, char **argv)
 {
     const char *tmp = "/tmp", *json = NULL;
     unsigned n = 10000, mem = 100000;
-    int runs = 3, devices = 200, secs = 10;
+    int runs = 3, devices = 200, secs = 10, ndev = 0, devlist[8];
     if (argc >= 4 && strcmp(argv[1], "--child-rss") == 0)
         return child_rss(argv + 2);
     if (argc == 4 && strcmp(argv[1], "--child-pull") == 0)
@@ -1190,7 +1222,7 @@ int main(int argc, char **argv)
         else if (strcmp(o, "--mem-changes") == 0)
             mem = (unsigned)bench_arg_long("bench_sync", o, v, 0, 1000000);
         else if (strcmp(o, "--devices") == 0)
-            devices = (int)bench_arg_long("bench_sync", o, v, 0, MAX_DEVICES);
+            ndev = device_list(v, devlist, 8);
         else if (strcmp(o, "--secs") == 0)
             secs = (int)bench_arg_long("bench_sync", o, v, 1, 120);
         else if (strcmp(o, "--tmp") == 0)
@@ -1206,6 +1238,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (ndev == 0)
+        devlist[ndev++] = devices;
+    devices = devlist[ndev - 1];
     if (!cli_path || !srv_path || access(cli_path, X_OK) || access(srv_path, X_OK)) {
         fprintf(stderr, "bench_sync: --linkbook and --linkbookd must name the built "
                         "commands\n");
@@ -1231,8 +1266,9 @@ int main(int argc, char **argv)
     bench_runs(n, runs);
     if (mem > 0)
         bench_memory(mem);
-    if (devices > 0)
-        bench_load(devices, secs);
+    for (int i = 0; i < ndev; i++)
+        if (devlist[i] > 0)
+            bench_load(devlist[i], secs);
     printf("\nsync on 127.0.0.1 (real client and linkbookd; %u contacts with 600-byte notes; "
            "medians of %d run%s unless \"1 run\")\n", n, runs, runs == 1 ? "" : "s");
     print_table();

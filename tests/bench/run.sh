@@ -18,9 +18,28 @@
 # default 10).
 # BENCH_REVIEW_PEOPLE / BENCH_REVIEW_CONTACTS (the review benchmark's team:
 # 10 workers, default 3000 people and 60000 contacts; 0 people skips it).
+# Beside them (tests/bench/bench_lb.h, counted on the socket by
+# bench_proxy): bench_peer, linkbook beside PouchDB in the same run
+# (BENCH_PEER_N visits, default 10000; BENCH_PEER_RUNS, default 3; PouchDB
+# installed by tests/bench/pouch/install.sh into BUILD_DIR/pouch, or
+# "skipped: ..." without node and npm); bench_team, a supervisor's first
+# sync of a team (BENCH_TEAM_CHANGES, default 50000, in 10 caseloads;
+# BENCH_TEAM_RUNS, default 3); bench_growth, the same syncs as the stores
+# grow (BENCH_GROWTH_SIZES, default 1000,10000,100000; BENCH_GROWTH_REPS,
+# default 9).  BENCH_SYNC_DEVICES may be a list (default 50,200,500).
+# Then one table of every figure (bench_report).
+# BENCH_QUICK=1: a fast smoke run (small sizes, fewer runs); any variable
+# set explicitly still wins.
 # A benchmark, not a test: a missed goal says NO in the table; the exit
 # status is non-zero only when the benchmark itself could not run.
 set -u
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    : "${BENCH_N:=2000}" "${BENCH_RUNS:=2}" "${BENCH_SYNC_N:=2000}" "${BENCH_SYNC_RUNS:=1}"
+    : "${BENCH_SYNC_MEM:=0}" "${BENCH_SYNC_DEVICES:=50}" "${BENCH_SYNC_SECS:=3}"
+    : "${BENCH_PEER_N:=1000}" "${BENCH_PEER_RUNS:=2}" "${BENCH_TEAM_CHANGES:=5000}"
+    : "${BENCH_TEAM_RUNS:=2}" "${BENCH_GROWTH_SIZES:=1000,10000}" "${BENCH_GROWTH_REPS:=3}"
+fi
 
 if [ $# -ne 1 ]; then
     echo "usage: sh tests/bench/run.sh BUILD_DIR" >&2
@@ -59,7 +78,7 @@ if [ ! -x "$SYNC" ] || [ ! -x "$BUILD_DIR/linkbookd" ]; then
 fi
 "$SYNC" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
     --n "${BENCH_SYNC_N:-10000}" --runs "${BENCH_SYNC_RUNS:-3}" \
-    --mem-changes "${BENCH_SYNC_MEM:-100000}" --devices "${BENCH_SYNC_DEVICES:-200}" \
+    --mem-changes "${BENCH_SYNC_MEM:-100000}" --devices "${BENCH_SYNC_DEVICES:-50,200,500}" \
     --secs "${BENCH_SYNC_SECS:-10}" --tmp "${BENCH_TMP:-/tmp}" \
     --json "$BUILD_DIR/bench.json" 2>&1
 st=$?
@@ -78,3 +97,25 @@ if [ "${BENCH_REVIEW_PEOPLE:-3000}" -gt 0 ] && [ -x "$REVIEW" ]; then
         exit 1
     }
 fi
+BIN="$BUILD_DIR/bench"
+TMPD="${BENCH_TMP:-/tmp}"
+JSON="$BUILD_DIR/bench.json"
+HERE=$(cd "$(dirname "$0")" && pwd)
+if skip=$(sh "$HERE/pouch/install.sh" "$BUILD_DIR/pouch"); then
+    set -- --node "$(command -v node)" --pouch-js "$HERE/pouch/bench.js" \
+        --node-modules "$BUILD_DIR/pouch/node_modules"
+else
+    echo "PouchDB $skip" >&2
+    set -- --pouch-skip "${skip#skipped: }"
+fi
+"$BIN/bench_peer" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
+    --proxy "$BIN/bench_proxy" --n "${BENCH_PEER_N:-10000}" --runs "${BENCH_PEER_RUNS:-3}" \
+    --tmp "$TMPD" --json "$JSON" "$@" 2>&1 || { echo "run.sh: bench_peer failed" >&2; exit 1; }
+"$BIN/bench_team" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
+    --proxy "$BIN/bench_proxy" --changes "${BENCH_TEAM_CHANGES:-50000}" \
+    --runs "${BENCH_TEAM_RUNS:-3}" --tmp "$TMPD" --json "$JSON" 2>&1 ||
+    { echo "run.sh: bench_team failed" >&2; exit 1; }
+"$BIN/bench_growth" --linkbookd "$BUILD_DIR/linkbookd" \
+    --sizes "${BENCH_GROWTH_SIZES:-1000,10000,100000}" --reps "${BENCH_GROWTH_REPS:-9}" \
+    --tmp "$TMPD" --json "$JSON" 2>&1 || { echo "run.sh: bench_growth failed" >&2; exit 1; }
+"$BIN/bench_report" "$JSON" || exit 1

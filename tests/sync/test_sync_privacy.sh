@@ -131,6 +131,23 @@ curl_json "w3's token: team devices (supervisor only): 403" 403 GET /v1/team/dev
 apost "w3's token: team invite (supervisor only): 403" 403 /v1/team/invite '{"role": "supervisor", "name": "mallory"}'
 apost "w3's token: team revoke (supervisor only): 403" 403 /v1/team/revoke "{\"device\": \"$DEVID_w1\"}"
 
+# A worker's push that says where its pulls stand, with nothing else
+# waiting: "news" false, and the cursors moved past its own envelope, so
+# that its next push is not judged by looking through it again.
+P3=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+for k in 1 2; do
+    eid=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    body=$(head -c 64 /dev/urandom | base64 | tr -d '\n')
+    cur=$(jget "$tmp/cursors3.json" "$CL3" 2>/dev/null)
+    apost "w3's token: push $k with its cursors: 200" 200 /v1/push \
+        "{\"envelopes\": [{\"id\": \"$eid\", \"person\": \"$P3\", \"key\": 1, \"body\": \"$body\"}], \"cursors\": {\"$CL3\": ${cur:-0}}}"
+    cp "$tmp/body" "$tmp/push3.json"
+    expect_json "w3's push $k: no news, cursors moved to its own envelope" "$tmp/push3.json" \
+        'doc.get("news") is False and doc["cursors"]["'"$CL3"'"] == doc["acks"][0]["seq"]["'"$CL3"'"]'
+    python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["cursors"]))' \
+        "$tmp/push3.json" >"$tmp/cursors3.json" 2>/dev/null
+done
+
 # Pushing an assignment of w1's person to w3's own caseload must not open
 # that person's history to w3.
 body=$(head -c 64 /dev/urandom | base64 | tr -d '\n')
