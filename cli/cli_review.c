@@ -106,8 +106,10 @@ int cli_review_open(const cli_cmd *cmd, const char *worker, const char *from,
         goto fail;
     q.caseload = worker ? out->caseload : NULL;
     if ((err = lb_review_compute(out->s, &q, &out->r)) != LB_OK) {
-        rc = err == LB_ERR_INVALID ? cli_fail(CLI_EXIT_USAGE, "%s", lb_store_errmsg(out->s))
-                                   : cli_err_report(out->s, err, cmd, "could not compute the figures");
+        if (err == LB_ERR_INVALID)
+            rc = cli_fail(CLI_EXIT_USAGE, "%s", lb_store_errmsg(out->s));
+        else
+            rc = cli_err_report(out->s, err, cmd, "could not compute the figures");
         goto fail;
     }
     if ((from || to) && period_empty(out->r)) {
@@ -128,7 +130,9 @@ int cli_review_audit(const cli_cmd *cmd, cli_review *v, const char *purpose)
 {
     lb_review_query q = {v->caseload[0] ? v->caseload : NULL, v->from, v->to, purpose, 0};
     lb_err err = lb_review_audit(v->s, &q, v->r);
-    return err == LB_OK ? CLI_GO : cli_err_report(v->s, err, cmd, "could not record the audit event");
+    if (err != LB_OK)
+        return cli_err_report(v->s, err, cmd, "could not record the audit event");
+    return CLI_GO;
 }
 
 void cli_review_close(cli_review *v)
