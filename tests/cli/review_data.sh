@@ -49,16 +49,19 @@
 RD_TODAY=2026-03-31
 
 # rd_at DATE ARGS...: linkbook ARGS on DATE (10:00 UTC), output in $out/$err.
+# faketime -f "@..." hands the time to libfaketime as is: without -f the
+# wrapper parses it with date(1), which fails with a sanitizer's runtime
+# preloaded.
 rd_at() {
     _day=$1
     shift
     _lastcmd="linkbook $* (on $_day)"
     if [ -n "${RD_ASAN_RT:-}" ]; then
         timeout -k 5 120 env LD_PRELOAD="$RD_ASAN_RT" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-            faketime "$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
+            faketime -f "@$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
     else
         timeout -k 5 120 env FAKETIME_DONT_FAKE_MONOTONIC=1 \
-            faketime "$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
+            faketime -f "@$_day 10:00:00" "$LINKBOOK" "$@" </dev/null >"$out" 2>"$err"
     fi
     rc=$?
 }
