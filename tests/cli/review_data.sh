@@ -49,6 +49,9 @@
 RD_TODAY=2026-03-31
 
 # rd_at DATE ARGS...: linkbook ARGS on DATE (10:00 UTC), output in $out/$err.
+# faketime -f "@..." hands the time to libfaketime as is: without -f the
+# wrapper parses it with date(1), which fails with a sanitizer's runtime
+# preloaded.
 rd_at() {
     _day=$1
     shift
