@@ -83,7 +83,7 @@ static int check_complete(const cli_cmd *cmd, const cli_opt *opts, size_t nopts,
                           const char *const *pos_names, const cli_args *out)
 {
     size_t want = 0;
-    while (pos_names && pos_names[want])
+    while (pos_names && pos_names[want] && pos_names[want][0] != '[')
         want++;
     if (out->npos < want)
         return cli_usage(cmd, "'%s' needs %s", cmd->name, pos_names[out->npos]);

@@ -37,8 +37,9 @@ typedef struct cli_args {
 } cli_args;
 
 /* Parse argv[0..argc) for cmd.  pos_names is a NULL-terminated list of the
- * required positional arguments ("PERSON", "TEXT"); exactly that many must
- * be given.  Returns CLI_GO on success, 0 after printing help, or 2 after
+ * positional arguments ("PERSON", "TEXT"); exactly that many must be given,
+ * except that names in brackets ("[PERSON]"), which come last, may be
+ * left out.  Returns CLI_GO on success, 0 after printing help, or 2 after
  * printing a usage message naming the problem. */
 int cli_opts_parse(const cli_cmd *cmd, int argc, char **argv,
                    cli_opt *opts, size_t nopts, const char *const *pos_names,

@@ -104,6 +104,15 @@ static const cli_cmd commands[] = {
      "who viewed, exported or changed what",
      "  --person P        only events about one person\n"
      "  --json            print one JSON document\n"},
+    {"export", "fhir", "export fhir", cmd_export_fhir, "[PERSON] [-o FILE]",
+     "the record as a FHIR R4 Bundle",
+     "Writes one FHIR R4 Bundle (type collection) of PERSON, or of everyone in the\n"
+     "store: Patient, ServiceRequest (referral), Encounter (contacts), Goal,\n"
+     "CarePlan, QuestionnaireResponse with its Questionnaire and the derived score\n"
+     "Observation, and Consent.  Notes and stories stay out.  Every export is\n"
+     "audited ('linkbook audit').\n"
+     "  -o, --output FILE  write FILE (mode 0600) whole or not at all; default stdout\n"
+     H_PERSON},
     {"enrol", NULL, "enrol", cmd_enrol,
      "URL CODE [--name DEVICE-NAME] [--insecure] [--ca-file F] [--pin KEY]",
      "join a team with a one-time enrolment code; prints the device id",
