@@ -503,10 +503,11 @@ static void questionnaire_uuid(const char *code, char out[UUID_LEN + 1])
 static lb_err questionnaire(bundle *b, const char *code, json_t *def)
 {
     char id[UUID_LEN + 1];
-    json_t *items = json_array(), *item, *r;
+    json_t *items, *item, *r;
     size_t i;
     if (json_object_get(b->questionnaires, code))
         return LB_OK;
+    items = json_array();
     json_array_foreach(json_object_get(def, "items"), i, item)
         json_array_append_new(items, json_pack("{s:O, s:O, s:s}", "linkId", json_object_get(item, "id"),
                                                "text", json_object_get(item, "label"), "type", "integer"));
