@@ -10,35 +10,27 @@
 
 #define EXPORT_ARGS_MAX 16
 
-/* Decimals as short as they are exact (a SWEMWBS score 9.51, not
- * 9.5099999999999998); keys in the order FHIR writes them. */
-#define FHIR_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(12))
-
-static int write_bundle(const json_t *bundle, FILE *f)
+static int to_file(const char *buf, size_t len, void *ctx)
 {
-    return json_dumpf(bundle, f, FHIR_DUMP_FLAGS) == 0 && fputc('\n', f) != EOF;
+    return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
 }
 
-/* Build the bundle of person (NULL: everyone) and write it to o (NULL:
- * stdout). */
+/* Write the bundle of person (NULL: everyone) to o (NULL: stdout). */
 static int export_run(const cli_cmd *cmd, const char *person, cli_outfile *o)
 {
     lb_store *s = NULL;
-    json_t *bundle = NULL;
     lb_err err;
     int rc = cli_store_unlocked(cmd, &s);
     if (rc != CLI_GO)
         return rc;
-    err = lb_fhir_bundle(s, person, &bundle);
-    if (err != LB_OK) {
+    err = lb_fhir_write(s, person, to_file, o ? o->f : stdout);
+    if (err == LB_ERR_IO)
+        rc = cli_fail(CLI_EXIT_FAIL, "could not write the bundle (is the disk full or the "
+                      "pipe closed?)");
+    else if (err != LB_OK)
         rc = cli_err_report(s, err, cmd, "could not export");
-    } else if (!write_bundle(bundle, o ? o->f : stdout)) {
-        rc = cli_fail(CLI_EXIT_FAIL, "could not write the bundle (is the disk or pipe "
-                      "still there?)");
-    } else {
+    else
         rc = o ? cli_outfile_commit(o) : CLI_EXIT_OK;
-    }
-    json_decref(bundle);
     lb_store_close(s);
     return rc;
 }

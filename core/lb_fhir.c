@@ -179,12 +179,14 @@ static json_t *ref(const char *uuid)
 
 typedef struct bundle {
     lb_store *s;
-    json_t *entries;        /* Bundle.entry */
-    json_t *groups;         /* person id -> that person's records */
+    json_t *entries;        /* Bundle.entry, or the entries not yet written */
     json_t *order;          /* person ids in order of registration */
     json_t *instruments;    /* instrument code -> definition */
     json_t *questionnaires; /* instrument codes whose Questionnaire is in */
     lb_err err;             /* a failure inside a record walk */
+    lb_fhir_write_fn write; /* NULL: keep every entry in entries */
+    void *ctx;
+    size_t written;         /* entries written */
 } bundle;
 
 /* Append res as an entry with id uuid (written after its resourceType);
@@ -662,7 +664,7 @@ static lb_err consent(subject *x)
     return add(x->b, id, r);
 }
 
-/* ---- the bundle ------------------------------------------------------------------- */
+/* ---- one person's resources --------------------------------------------------------- */
 
 typedef lb_err (*resource_fn)(subject *x, json_t *rec);
 
@@ -679,58 +681,64 @@ static lb_err each_of_kind(subject *x, const char *kind, resource_fn fn)
     return err;
 }
 
+/* One person's records, in order of creation, as {"id", "kind", "author",
+ * "fields"}. */
+static int record_one(const lb_record *r, void *ctx)
+{
+    json_t *rec;
+    if (strcmp(r->kind, "audit") == 0)
+        return 0;
+    rec = json_pack("{s:s, s:s, s:s*, s:O}", "id", r->id, "kind", r->kind, "author", r->author,
+                    "fields", r->fields);
+    return !rec || json_array_append_new(ctx, rec) != 0;
+}
+
+static lb_err subject_resources(subject *x)
+{
+    lb_err err = patient(x);
+    if (!err)
+        err = each_of_kind(x, "referral", service_request);
+    if (!err)
+        err = each_of_kind(x, "contact", encounter);
+    if (!err)
+        err = each_of_kind(x, "goal", goal);
+    if (!err)
+        err = care_plan(x);
+    if (!err)
+        err = each_of_kind(x, "measure", measure);
+    return err ? err : consent(x);
+}
+
 static lb_err person_resources(bundle *b, const char *pid)
 {
-    subject x = {b, json_object_get(b->groups, pid), NULL, NULL, ""};
+    subject x = {b, json_array(), NULL, NULL, ""};
     json_t *rec;
     size_t i;
-    lb_err err;
+    lb_err err = x.recs ? lb_record_each(b->s, NULL, pid, record_one, x.recs) : LB_ERR_NOMEM;
     json_array_foreach(x.recs, i, rec) {
         if (strcmp(rstr(rec, "kind"), "person") == 0)
             x.person = rec;
         else if (strcmp(rstr(rec, "kind"), "discharge") == 0)
             x.discharged = fstr(rec, "date");
     }
-    if (!x.person)
-        return LB_OK;
-    if (!x.discharged && fstr(x.person, "status") && strcmp(fstr(x.person, "status"), "discharged") == 0)
-        x.discharged = fstr(x.person, "discharged");
-    uuid_of(pid, x.patient);
-    err = patient(&x);
-    if (!err)
-        err = each_of_kind(&x, "referral", service_request);
-    if (!err)
-        err = each_of_kind(&x, "contact", encounter);
-    if (!err)
-        err = each_of_kind(&x, "goal", goal);
-    if (!err)
-        err = care_plan(&x);
-    if (!err)
-        err = each_of_kind(&x, "measure", measure);
-    return err ? err : consent(&x);
+    if (!err && x.person) {
+        if (!x.discharged && fstr(x.person, "status") &&
+            strcmp(fstr(x.person, "status"), "discharged") == 0)
+            x.discharged = fstr(x.person, "discharged");
+        uuid_of(pid, x.patient);
+        err = subject_resources(&x);
+    }
+    json_decref(x.recs);
+    return err;
 }
 
-/* Group the records by person; people in order of registration. */
-static int group_one(const lb_record *r, void *ctx)
+static int order_one(const lb_record *r, void *ctx)
 {
     bundle *b = ctx;
-    json_t *list = json_object_get(b->groups, r->person), *rec;
-    if (strcmp(r->kind, "audit") == 0)
+    if (json_array_append_new(b->order, json_string(r->id)) == 0)
         return 0;
     b->err = LB_ERR_NOMEM;
-    if (!list) {
-        list = json_array();
-        if (!list || json_object_set_new(b->groups, r->person, list) != 0)
-            return 1;
-    }
-    if (strcmp(r->kind, "person") == 0 && json_array_append_new(b->order, json_string(r->id)) != 0)
-        return 1;
-    rec = json_pack("{s:s, s:s, s:s*, s:O}", "id", r->id, "kind", r->kind, "author", r->author,
-                    "fields", r->fields);
-    if (!rec || json_array_append_new(list, rec) != 0)
-        return 1;
-    b->err = LB_OK;
-    return 0;
+    return 1;
 }
 
 static lb_err audit_exports(bundle *b)
@@ -748,58 +756,152 @@ static lb_err audit_exports(bundle *b)
     return lb_store_write_end(b->s, own, err);
 }
 
-static json_t *bundle_json(bundle *b)
+/* ---- writing as text ---------------------------------------------------------------- */
+
+#define DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(12))
+#define ENTRY_INDENT "    "
+
+static lb_err emit(bundle *b, const char *text, size_t len)
 {
-    char id[LB_ID_HEX + 1], uuid[UUID_LEN + 1], now[LB_HLC_TEXT + 1];
-    json_t *r;
+    return b->write(text, len, b->ctx) == 0 ? LB_OK : LB_ERR_IO;
+}
+
+/* jansson's dump callback: an entry's text, each line indented to sit in
+ * the Bundle's entry array (JSON strings hold no raw newline). */
+static int indented(const char *buf, size_t len, void *data)
+{
+    bundle *b = data;
+    const char *nl;
+    while ((nl = memchr(buf, '\n', len)) != NULL) {
+        size_t n = (size_t)(nl - buf) + 1;
+        if (emit(b, buf, n) || emit(b, ENTRY_INDENT, sizeof ENTRY_INDENT - 1))
+            return -1;
+        buf += n;
+        len -= n;
+    }
+    return emit(b, buf, len) ? -1 : 0;
+}
+
+/* Write the entries built so far and let them go. */
+static lb_err flush_entries(bundle *b)
+{
+    static const char first[] = ",\n  \"entry\": [\n" ENTRY_INDENT, next[] = ",\n" ENTRY_INDENT;
+    json_t *e;
+    size_t i;
+    json_array_foreach(b->entries, i, e) {
+        lb_err err = b->written++ ? emit(b, next, sizeof next - 1) : emit(b, first, sizeof first - 1);
+        if (err || json_dump_callback(e, indented, b, DUMP_FLAGS) != 0)
+            return lb_store_fail(b->s, LB_ERR_IO, "the Bundle could not be written");
+    }
+    json_array_clear(b->entries);
+    return LB_OK;
+}
+
+static lb_err write_head(bundle *b, const char *uuid, const char *now)
+{
+    char head[256];
+    int n = snprintf(head, sizeof head, "{\n  \"resourceType\": \"Bundle\",\n  \"id\": \"%s\",\n"
+                     "  \"type\": \"collection\",\n  \"timestamp\": \"%s\"", uuid, now);
+    if (n < 0 || (size_t)n >= sizeof head || emit(b, head, (size_t)n))
+        return lb_store_fail(b->s, LB_ERR_IO, "the Bundle could not be written");
+    return LB_OK;
+}
+
+static lb_err write_tail(bundle *b)
+{
+    static const char with[] = "\n  ]\n}\n", without[] = "\n}\n";
+    lb_err err = b->written ? emit(b, with, sizeof with - 1) : emit(b, without, sizeof without - 1);
+    return err ? lb_store_fail(b->s, err, "the Bundle could not be written") : LB_OK;
+}
+
+/* ---- the bundle ------------------------------------------------------------------- */
+
+static void bundle_stamp(bundle *b, char uuid[UUID_LEN + 1], char now[LB_HLC_TEXT + 1])
+{
+    char id[LB_ID_HEX + 1];
     lb_id_new(id);
     uuid_of(id, uuid);
     lb_hlc_format(lb_store_now_ms(b->s) << 16, now);
-    r = json_pack("{s:s, s:s, s:s, s:s}", "resourceType", "Bundle", "id", uuid, "type",
-                  "collection", "timestamp", now);
-    if (r && json_array_size(b->entries) > 0)
-        json_object_set(r, "entry", b->entries);
-    return r;
 }
 
-static lb_err collect(bundle *b, const char *person)
+/* The resources of pid (NULL: of everyone), written out after each
+ * person when writing. */
+static lb_err build(bundle *b, const char *pid)
 {
-    char pid[LB_ID_HEX + 1];
     json_t *v;
     size_t i;
-    lb_err err = person ? lb_person_resolve(b->s, person, pid) : LB_OK;
-    if (!err)
-        err = lb_measure_instruments(b->s, &b->instruments);
-    if (!err)
-        err = lb_record_each(b->s, NULL, person ? pid : NULL, group_one, b);
-    if (!err)
+    lb_err err = lb_measure_instruments(b->s, &b->instruments);
+    if (!err && pid && json_array_append_new(b->order, json_string(pid)) != 0)
+        err = LB_ERR_NOMEM;
+    if (!err && !pid && (err = lb_record_each(b->s, "person", NULL, order_one, b)) == LB_OK)
         err = b->err;
     json_array_foreach(b->order, i, v) {
         if (err || (err = person_resources(b, json_string_value(v))) != LB_OK)
+            break;
+        if (b->write && (err = flush_entries(b)) != LB_OK)
             break;
     }
     return err;
 }
 
+/* Set b up for person (NULL: everyone), resolved into pid. */
+static lb_err bundle_init(bundle *b, lb_store *s, const char *person, char pid[LB_ID_HEX + 1])
+{
+    *b = (bundle){s, json_array(), json_array(), NULL, json_object(), LB_OK, NULL, NULL, 0};
+    if (!b->entries || !b->order || !b->questionnaires)
+        return LB_ERR_NOMEM;
+    return person ? lb_person_resolve(s, person, pid) : LB_OK;
+}
+
+static void bundle_free(bundle *b)
+{
+    json_decref(b->entries);
+    json_decref(b->order);
+    json_decref(b->instruments);
+    json_decref(b->questionnaires);
+}
+
 lb_err lb_fhir_bundle(lb_store *s, const char *person, json_t **out)
 {
-    bundle b = {s, json_array(), json_object(), json_array(), NULL, json_object(), LB_OK};
+    char pid[LB_ID_HEX + 1], uuid[UUID_LEN + 1], now[LB_HLC_TEXT + 1];
+    bundle b;
     json_t *r = NULL;
-    lb_err err = b.entries && b.groups && b.order && b.questionnaires ? LB_OK : LB_ERR_NOMEM;
+    lb_err err = bundle_init(&b, s, person, pid);
     if (!err)
-        err = collect(&b, person);
-    if (!err && !(r = bundle_json(&b)))
-        err = LB_ERR_NOMEM;
-    if (!err)
-        err = audit_exports(&b);
+        err = build(&b, person ? pid : NULL);
+    if (!err) {
+        bundle_stamp(&b, uuid, now);
+        r = json_pack("{s:s, s:s, s:s, s:s}", "resourceType", "Bundle", "id", uuid, "type",
+                      "collection", "timestamp", now);
+        if (r && json_array_size(b.entries) > 0)
+            json_object_set(r, "entry", b.entries);
+        err = r ? audit_exports(&b) : LB_ERR_NOMEM;
+    }
     if (!err)
         *out = r;
     else
         json_decref(r);
-    json_decref(b.entries);
-    json_decref(b.groups);
-    json_decref(b.order);
-    json_decref(b.instruments);
-    json_decref(b.questionnaires);
+    bundle_free(&b);
+    return err;
+}
+
+lb_err lb_fhir_write(lb_store *s, const char *person, lb_fhir_write_fn write, void *ctx)
+{
+    char pid[LB_ID_HEX + 1], uuid[UUID_LEN + 1], now[LB_HLC_TEXT + 1];
+    bundle b;
+    lb_err err = bundle_init(&b, s, person, pid);
+    b.write = write;
+    b.ctx = ctx;
+    if (!err) {
+        bundle_stamp(&b, uuid, now);
+        err = write_head(&b, uuid, now);
+    }
+    if (!err)
+        err = build(&b, person ? pid : NULL);
+    if (!err)
+        err = write_tail(&b);
+    if (!err)
+        err = audit_exports(&b);
+    bundle_free(&b);
     return err;
 }

@@ -46,4 +46,15 @@
  * LB_ERR_NOTFOUND / LB_ERR_AMBIGUOUS for a person that does not resolve. */
 lb_err lb_fhir_bundle(lb_store *s, const char *person, json_t **out);
 
+/* Receives the Bundle's JSON text in pieces, as jansson's
+ * json_dump_callback_t: 0 to go on, -1 to stop (the export then fails). */
+typedef int (*lb_fhir_write_fn)(const char *buf, size_t len, void *ctx);
+
+/* The same Bundle written as JSON text (indented by two spaces), person by
+ * person: memory holds one person's records and resources at a time, never
+ * the whole Bundle.  Each person is audited as with lb_fhir_bundle, once
+ * the last byte was accepted.  LB_ERR_IO when write refused a piece; an
+ * unknown person fails before anything is written. */
+lb_err lb_fhir_write(lb_store *s, const char *person, lb_fhir_write_fn write, void *ctx);
+
 #endif
