@@ -56,6 +56,9 @@ int cmd_tasks(const cli_cmd *cmd, int argc, char **argv);
 int cmd_task_done(const cli_cmd *cmd, int argc, char **argv);
 int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 
+/* cmd_export.c */
+int cmd_export_fhir(const cli_cmd *cmd, int argc, char **argv);
+
 /* cmd_sync.c */
 int cmd_enrol(const cli_cmd *cmd, int argc, char **argv);
 int cmd_sync(const cli_cmd *cmd, int argc, char **argv);

@@ -38,7 +38,8 @@ typedef struct cli_args {
 
 /* Parse argv[0..argc) for cmd.  pos_names is a NULL-terminated list of the
  * positional arguments ("PERSON", "TEXT"); exactly that many must be given,
- * except that names in brackets at the end ("[WORKER]") may be left out.  Returns CLI_GO on success, 0 after printing help, or 2 after
+ * except that names in brackets ("[PERSON]"), which come last, may be
+ * left out.  Returns CLI_GO on success, 0 after printing help, or 2 after
  * printing a usage message naming the problem. */
 int cli_opts_parse(const cli_cmd *cmd, int argc, char **argv,
                    cli_opt *opts, size_t nopts, const char *const *pos_names,

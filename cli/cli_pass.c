@@ -114,10 +114,12 @@ static int tty_ask(int fd, const char *prompt, cli_pass *p)
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
     quiet.c_cc[VMIN] = 1;
     quiet.c_cc[VTIME] = 0;
-    tty_write(fd, prompt);
+    /* Echo off before the prompt: what is typed once it shows is never
+     * echoed, nor thrown away with what was typed before it. */
     if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
         return cli_fail(CLI_EXIT_FAIL, "cannot turn terminal echo off "
                         "(set LINKBOOK_PASSPHRASE instead)");
+    tty_write(fd, prompt);
     int got = tty_read_line(fd, p, &keys);
     tcsetattr(fd, TCSAFLUSH, &old);
     tty_write(fd, "\n");
@@ -156,7 +158,7 @@ out:
 int cli_pass_get(cli_pass *p, const char *env, const char *prompt, int confirm,
                  int nonempty)
 {
-    const char *value = getenv(env);
+    const char *value = env ? getenv(env) : NULL;
     int rc;
     memset(p, 0, sizeof *p);
     if (value)
@@ -165,7 +167,7 @@ int cli_pass_get(cli_pass *p, const char *env, const char *prompt, int confirm,
         rc = from_tty(p, prompt, confirm);
     else
         rc = cli_fail(CLI_EXIT_USAGE, "no passphrase: stdin is not a terminal "
-                      "(set %s to the passphrase)", env);
+                      "(set %s to the passphrase)", env ? env : "LINKBOOK_PASSPHRASE");
     if (rc == CLI_GO && nonempty && p->len == 0)
         rc = cli_fail(CLI_EXIT_USAGE, "the passphrase is empty (choose one)");
     if (rc != CLI_GO)

@@ -16,9 +16,10 @@ typedef struct cli_pass {
     size_t len;
 } cli_pass;
 
-/* Fill p: from the environment variable env if it is set; else, when stdin
- * is a terminal, ask with prompt on /dev/tty (twice, and compare, when
- * confirm is set); else fail saying to set env.  Returns CLI_GO, or an exit
+/* Fill p: from the environment variable env if it is set (env NULL: the
+ * terminal only); else, when stdin is a terminal, ask with prompt on
+ * /dev/tty (twice, and compare, when confirm is set); else fail saying to
+ * set env.  Returns CLI_GO, or an exit
  * code after printing why (2: no way to ask, mismatch, too long or empty
  * when nonempty is set; 1: terminal error or cancelled). */
 int cli_pass_get(cli_pass *p, const char *env, const char *prompt, int confirm,

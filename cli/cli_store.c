@@ -71,11 +71,25 @@ int cli_store_unlock(lb_store *s, const cli_cmd *cmd, const char *pass, size_t l
     return CLI_GO;
 }
 
+/* The interactive session's store (cli_repl.h), or NULL. */
+static lb_store *session;
+
+void cli_store_session(lb_store *s)
+{
+    session = s;
+}
+
 int cli_store_unlocked(const cli_cmd *cmd, lb_store **out)
 {
     cli_pass pass;
     lb_store *s = NULL;
-    int rc = cli_store_open(cmd, &s);
+    int rc;
+    if (session && lb_store_is_unlocked(session)) {
+        lb_store_retain(session);
+        *out = session;
+        return CLI_GO;
+    }
+    rc = cli_store_open(cmd, &s);
     if (rc != CLI_GO)
         return rc;
     rc = cli_pass_get(&pass, "LINKBOOK_PASSPHRASE", "Passphrase: ", 0, 0);

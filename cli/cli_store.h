@@ -32,6 +32,12 @@ int cli_store_unlock(lb_store *s, const cli_cmd *cmd, const char *pass, size_t l
  * passphrase, 2 no way to get a passphrase, 1 other failures. */
 int cli_store_unlocked(const cli_cmd *cmd, lb_store **out);
 
+/* In an interactive session, the session's open store: while it is
+ * unlocked, cli_store_unlocked hands it out (retained, so the command's
+ * lb_store_close leaves it open) instead of opening the store and asking
+ * for the passphrase.  NULL ends that. */
+void cli_store_session(lb_store *s);
+
 /* Resolve a PERSON argument (id prefix or NHS number) into id.  Returns
  * CLI_GO or the exit code after reporting the failure as what. */
 int cli_store_person(lb_store *s, const cli_cmd *cmd, const char *ref,

@@ -8,9 +8,11 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "linkbook.h"
 #include "cli_cmd.h"
 #include "cli_err.h"
+#include "cli_repl.h"
 
 #define H_PERSON "PERSON is an id (any unique prefix) or an NHS number.\n"
 #define H_DATE "Dates are YYYY-MM-DD; an omitted date means today.\n"
@@ -127,6 +129,15 @@ static const cli_cmd commands[] = {
      "                    notes; it opens offline and fetches nothing\n"
      "  --from D, --to D  the period counted (default: everything, to today)\n"
      "  --worker W        one worker's caseload only\n"},
+    {"export", "fhir", "export fhir", cmd_export_fhir, "[PERSON] [-o FILE]",
+     "the record as a FHIR R4 Bundle",
+     "Writes one FHIR R4 Bundle (type collection) of PERSON, or of everyone in the\n"
+     "store: Patient, ServiceRequest (referral), Encounter (contacts), Goal,\n"
+     "CarePlan, QuestionnaireResponse with its Questionnaire and the derived score\n"
+     "Observation, and Consent.  Notes and stories stay out.  Every export is\n"
+     "audited ('linkbook audit').\n"
+     "  -o, --output FILE  write FILE (mode 0600) whole or not at all; default stdout\n"
+     H_PERSON},
     {"enrol", NULL, "enrol", cmd_enrol,
      "URL CODE [--name DEVICE-NAME] [--insecure] [--ca-file F] [--pin KEY]",
      "join a team with a one-time enrolment code; prints the device id",
@@ -190,6 +201,9 @@ static void help_overview(FILE *out)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fputs("  help [COMMAND]  help on one command (or 'linkbook COMMAND --help')\n\n"
+          "With no command on a terminal, linkbook starts an interactive session: the\n"
+          "passphrase is asked once, Tab completes commands and ids, and the session\n"
+          "locks after 10 idle minutes ($LINKBOOK_IDLE_LOCK seconds).\n\n"
           "Environment:\n"
           "  LINKBOOK_STORE       the store directory (default\n"
           "                       $XDG_DATA_HOME/linkbook or ~/.local/share/linkbook)\n"
@@ -299,15 +313,18 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    int rc;
-    if (argc < 2) {
+    int rc, session = argc < 2 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (argc < 2 && !session) {
         help_overview(stderr);
         return CLI_EXIT_USAGE;
     }
     if (lb_crypto_init() != LB_OK)
         return cli_fail(CLI_EXIT_FAIL, "the cryptography library failed to start "
                         "(check the libsodium installation)");
-    rc = dispatch(argc - 1, argv + 1);
+    if (session)
+        rc = cli_repl_run(commands, NCOMMANDS, dispatch);
+    else
+        rc = dispatch(argc - 1, argv + 1);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (rc == CLI_EXIT_OK)
             rc = cli_fail(CLI_EXIT_FAIL, "could not write the output "

@@ -794,10 +794,20 @@ int lb_store_is_unlocked(const lb_store *s)
     return s && s->keys;
 }
 
+void lb_store_retain(lb_store *s)
+{
+    if (s)
+        s->refs++;
+}
+
 void lb_store_close(lb_store *s)
 {
     if (!s)
         return;
+    if (s->refs > 0) {
+        s->refs--;
+        return;
+    }
     lb_store_lock(s);
     stmts_finalize(s);
     if (s->db)

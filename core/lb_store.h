@@ -65,8 +65,13 @@ lb_err lb_store_unlock(lb_store *s, const char *pass, size_t passlen);
 void lb_store_lock(lb_store *s);
 int lb_store_is_unlocked(const lb_store *s);
 
-/* Lock and close; NULL is a no-op. */
+/* Lock and close; NULL is a no-op.  A handle retained n times closes at
+ * the (n+1)th call: until then a call only drops one reference. */
 void lb_store_close(lb_store *s);
+
+/* Take another reference to s, for a front end that keeps one unlocked
+ * store across commands which each close what they were given. */
+void lb_store_retain(lb_store *s);
 
 /* Change the passphrase: the data key is rewrapped, records are untouched.
  * kdf may be NULL to keep the current cost with a fresh salt. */

@@ -24,6 +24,7 @@ struct lb_store {
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
     int in_tx;                  /* an explicit lb_store_begin is open */
+    unsigned refs;              /* lb_store_retain calls not yet closed */
     /* People recently seen past "referred", so that a contact need not read
      * them again; emptied whenever any person record changes or a write is
      * rolled back (lb_store_forget_active). */

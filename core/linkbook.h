@@ -34,6 +34,7 @@
 #include "lb_record.h"
 #include "lb_model.h"
 #include "lb_view.h"
+#include "lb_fhir.h"
 #include "lb_measure.h"
 #include "lb_hlc.h"
 #include "lb_sync.h"

@@ -40,6 +40,26 @@ static void test_store_wrong_passphrase_changes_nothing(void **state)
     free(dir);
 }
 
+/* A retained handle survives the close of each holder but the last. */
+static void test_store_retain_closes_at_the_last_close(void **state)
+{
+    char *dir = lb_test_tmpdir(), p[LB_ID_HEX + 1], q[LB_ID_HEX + 1];
+    lb_store *s = lb_test_store(dir);
+    (void)state;
+    lb_store_retain(s);
+    lb_store_retain(s);
+    lb_test_person(s, "Ida", "Held", p);
+    lb_store_close(s);
+    assert_true(lb_store_is_unlocked(s));
+    lb_store_close(s);
+    lb_test_person(s, "Jon", "Held", q); /* still open and unlocked */
+    assert_true(lb_store_is_unlocked(s));
+    lb_store_close(s); /* the last: locks and frees (ASan checks) */
+    lb_store_close(NULL);
+    lb_test_rmdir(dir);
+    free(dir);
+}
+
 static void test_store_passwd_rewraps_without_reencrypting(void **state)
 {
     char *dir = lb_test_tmpdir(), *path = join(dir, "store"), p[LB_ID_HEX + 1];
@@ -390,6 +410,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_wrong_passphrase_changes_nothing),
+        cmocka_unit_test(test_store_retain_closes_at_the_last_close),
         cmocka_unit_test(test_store_passwd_rewraps_without_reencrypting),
         cmocka_unit_test(test_store_refuses_weak_kdf_and_second_create),
         cmocka_unit_test(test_store_lock_wipes_keys_from_memory),
