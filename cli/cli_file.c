@@ -7,18 +7,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lb_store.h"
+#include "cli_err.h"
+#include "cli_opts.h"
 #include "cli_file.h"
+
+/* Create a new temporary file (mode 0600) beside path, its name into tmp:
+ * the descriptor, or -1 with errno set. */
+static int temp_beside(const char *path, char *tmp, size_t cap)
+{
+    int n = snprintf(tmp, cap, "%s.tmpXXXXXX", path);
+    if (n < 0 || (size_t)n >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return mkstemp(tmp);
+}
 
 /* Write data to a new temporary file beside path; its name into tmp. */
 static int write_temp(const char *path, const void *data, size_t len, char *tmp, size_t cap)
 {
     const char *p = data;
-    int fd, n = snprintf(tmp, cap, "%s.tmpXXXXXX", path), saved;
-    if (n < 0 || (size_t)n >= cap) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if ((fd = mkstemp(tmp)) < 0)
+    int fd = temp_beside(path, tmp, cap), saved;
+    if (fd < 0)
         return -1;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
@@ -29,7 +39,7 @@ static int write_temp(const char *path, const void *data, size_t len, char *tmp,
         p += w;
         len -= (size_t)w;
     }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+    if (fsync(fd) != 0)
         goto fail;
     if (close(fd) != 0) {
         fd = -1;
@@ -134,4 +144,64 @@ int cli_file_check_target(const char *path)
         return -1;
     }
     return access(dir, W_OK | X_OK);
+}
+
+int cli_file_out_open(cli_file_out *o, const char *path)
+{
+    struct stat st;
+    int fd;
+    memset(o, 0, sizeof *o);
+    if (!*path)
+        return cli_fail(CLI_EXIT_USAGE, "the output file name is empty (give a file name)");
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_fail(CLI_EXIT_USAGE, "cannot write %s: it is a directory "
+                        "(give a file name)", path);
+    if (strlen(path) >= sizeof o->path)
+        return cli_fail(CLI_EXIT_USAGE, "the output file name is too long");
+    memcpy(o->path, path, strlen(path) + 1);
+    fd = temp_beside(path, o->tmp, sizeof o->tmp);
+    if (fd < 0) {
+        o->tmp[0] = '\0';
+        return cli_fail(CLI_EXIT_USAGE, "cannot write %s: %s (choose a folder that exists "
+                        "and is writable)", path, strerror(errno));
+    }
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        close(fd);
+        cli_file_out_abort(o);
+        return cli_fail(CLI_EXIT_FAIL, "cannot write %s: %s", path, strerror(errno));
+    }
+    return CLI_GO;
+}
+
+int cli_file_out_commit(cli_file_out *o)
+{
+    int bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
+    int err = errno;
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    o->f = NULL;
+    if (!bad && rename(o->tmp, o->path) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
+        cli_file_out_abort(o);
+        return cli_fail(CLI_EXIT_FAIL, "could not write %s: %s (nothing was written; "
+                        "check the disk has space)", o->path, strerror(err));
+    }
+    o->tmp[0] = '\0';
+    return CLI_EXIT_OK;
+}
+
+void cli_file_out_abort(cli_file_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    o->f = NULL;
+    if (o->tmp[0])
+        unlink(o->tmp);
+    o->tmp[0] = '\0';
 }

@@ -5,7 +5,7 @@
 #include "cli_cmd.h"
 #include "cli_err.h"
 #include "cli_opts.h"
-#include "cli_outfile.h"
+#include "cli_file.h"
 #include "cli_store.h"
 
 #define EXPORT_ARGS_MAX 16
@@ -16,7 +16,7 @@ static int to_file(const char *buf, size_t len, void *ctx)
 }
 
 /* Write the bundle of person (NULL: everyone) to o (NULL: stdout). */
-static int export_run(const cli_cmd *cmd, const char *person, cli_outfile *o)
+static int export_run(const cli_cmd *cmd, const char *person, cli_file_out *o)
 {
     lb_store *s = NULL;
     lb_err err;
@@ -30,7 +30,7 @@ static int export_run(const cli_cmd *cmd, const char *person, cli_outfile *o)
     else if (err != LB_OK)
         rc = cli_err_report(s, err, cmd, "could not export");
     else
-        rc = o ? cli_outfile_commit(o) : CLI_EXIT_OK;
+        rc = o ? cli_file_out_commit(o) : CLI_EXIT_OK;
     lb_store_close(s);
     return rc;
 }
@@ -40,7 +40,7 @@ int cmd_export_fhir(const cli_cmd *cmd, int argc, char **argv)
     static const char *const pos[] = {"[PERSON]", NULL};
     char *args[EXPORT_ARGS_MAX];
     cli_opt o[] = {{"output", CLI_OPT_VALUE, "FILE", NULL}};
-    cli_outfile out;
+    cli_file_out out;
     cli_args a;
     int rc, i;
     if (argc > EXPORT_ARGS_MAX)
@@ -53,9 +53,9 @@ int cmd_export_fhir(const cli_cmd *cmd, int argc, char **argv)
         return rc;
     if (!o[0].value)
         return export_run(cmd, a.npos ? a.pos[0] : NULL, NULL);
-    if ((rc = cli_outfile_open(&out, o[0].value)) != CLI_GO)
+    if ((rc = cli_file_out_open(&out, o[0].value)) != CLI_GO)
         return rc;
     rc = export_run(cmd, a.npos ? a.pos[0] : NULL, &out);
-    cli_outfile_abort(&out);
+    cli_file_out_abort(&out);
     return rc;
 }
