@@ -236,6 +236,29 @@ static lb_err row_text(lb_store *s, sqlite3_stmt *st, int col, char *dst, size_t
     return LB_OK;
 }
 
+lb_err lb_change_content(lb_store *s, const lb_change *c, const unsigned char *body,
+                         size_t len, unsigned char **text, size_t *textlen)
+{
+    char ad[AD_MAX];
+    size_t adlen = change_ad(c, ad);
+    unsigned char *plain = len >= LB_SEAL_OVERHEAD ? malloc(len - LB_SEAL_OVERHEAD + 1) : NULL;
+    lb_err err = len < LB_SEAL_OVERHEAD ? LB_ERR_TAMPERED : plain ? LB_OK : LB_ERR_NOMEM;
+    if (!err)
+        err = lb_open(s->keys, body, len, (unsigned char *)ad, adlen, plain);
+    if (err == LB_ERR_TAMPERED)
+        lb_store_fail(s, err, "change %s (record %s) failed its integrity check: the store "
+                      "was altered or damaged (run 'linkbook check'; restore from a backup "
+                      "or sync again)", c->id, c->record);
+    if (err) {
+        free(plain);
+        return err;
+    }
+    plain[len - LB_SEAL_OVERHEAD] = '\0';
+    *text = plain;
+    *textlen = len - LB_SEAL_OVERHEAD;
+    return LB_OK;
+}
+
 /* Decrypt the body of the current row of st into c's author and fields. */
 static lb_err row_open(lb_store *s, sqlite3_stmt *st, lb_change *c)
 {

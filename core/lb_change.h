@@ -72,6 +72,16 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c);
  * lb_change_clear).  LB_ERR_NOTFOUND, or LB_ERR_TAMPERED naming it. */
 lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c);
 
+/* The sealed content of a change row, decrypted as its writer made it: the
+ * compact JSON {"a": author, "f": fields, "p": prev stamps (when any)}.  c
+ * holds the row's clear facts (id, kind, record, person, caseload, hlc,
+ * device, schema; author and fields unused), body and len its sealed body.
+ * *text is a new NUL-terminated buffer of *textlen bytes; the caller wipes
+ * and frees it.  LB_ERR_TAMPERED (message set) when it fails to open.  For
+ * readers that pass the content on without parsing it (the sync outbox). */
+lb_err lb_change_content(lb_store *s, const lb_change *c, const unsigned char *body,
+                         size_t len, unsigned char **text, size_t *textlen);
+
 /* Visit every change in log order, decrypted.  cb returns non-zero to stop. */
 typedef int (*lb_change_cb)(const lb_change *c, void *ctx);
 lb_err lb_change_each(lb_store *s, lb_change_cb cb, void *ctx);
