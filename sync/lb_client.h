@@ -19,7 +19,8 @@
  *     exponential backoff and jitter (3 tries, 0.2 s then 0.4 s... capped at
  *     1.6 s); requests that are not safe to repeat (LB_CLIENT_ONCE) are
  *     retried only when the connection was never made.
- *   - answers are read up to LB_PROTO_MAX_BODY bytes and must be JSON.
+ *   - answers are read up to LB_PROTO_MAX_BODY bytes and must be JSON, or
+ *     for push and pull binary bodies (lb_proto.h).
  *
  * Results: every function returns an lb_client_rc.  LB_CLIENT_OFFLINE
  * means the server could not be reached (or said it is unavailable): the
@@ -36,6 +37,7 @@
 #include <jansson.h>
 #include "lb_err.h"
 #include "lb_store.h"
+#include "lb_buf.h"
 
 typedef enum lb_client_rc {
     LB_CLIENT_OK = 0,
@@ -98,6 +100,15 @@ enum { LB_CLIENT_ONCE = 1 /* not safe to repeat once it reached the server */ };
 lb_client_rc lb_client_post(lb_client *c, const char *path, const json_t *body,
                             unsigned flags, long *status, json_t **resp);
 lb_client_rc lb_client_get(lb_client *c, const char *path, long *status, json_t **resp);
+
+/* POST to a route whose answer is binary (lb_proto.h: push, pull): the
+ * request is body (len bytes, binary) when not NULL, else the JSON document
+ * doc.  On LB_CLIENT_OK *ans is the answer, which starts with the binary
+ * magic; the caller owns it and releases it with lb_buf_wipe.  Errors are
+ * JSON as for lb_client_post. */
+lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *doc,
+                                const void *body, size_t len, unsigned flags, long *status,
+                                lb_buf *ans);
 
 /* What the last failure was, in words ("" after success). */
 const char *lb_client_errmsg(const lb_client *c);

@@ -14,14 +14,17 @@
  *     a key it holds but the server does not know (a rotation cut short)
  *     back on the server.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lb_buf.h"
 #include "lb_proto.h"
 #include "lb_sync.h"
 #include "lb_client_priv.h"
 
-#define PUSH_MAX_COUNT 500
-#define PUSH_MAX_BYTES (1u << 20)
+#define PUSH_MAX_COUNT 2000          /* LB_PROTO_MAX_BATCH */
+#define PUSH_MAX_BYTES (2u << 20)    /* sealed bytes in one push */
 
 lb_client_rc lb_client_use_store_token(lb_client *c, lb_store *s)
 {
@@ -249,34 +252,98 @@ static lb_client_rc fetch_keys_once(sync_run *r)
     return refresh_held(r);
 }
 
-/* POST one batch of envelopes; a 413 halves *count (and *bytes). */
-/* What a push answer says about the pull to follow (see sync_steps). */
-static void note_news(sync_run *r, const json_t *resp)
+/* What a push answer's control document says about the pull to follow
+ * (see sync_steps). */
+static void note_news(sync_run *r, const json_t *ctl)
 {
-    const json_t *news = json_object_get(resp, "news"), *key = json_object_get(resp, "key");
-    const char *epoch = json_string_value(json_object_get(resp, "epoch"));
+    const json_t *news = json_object_get(ctl, "news"), *key = json_object_get(ctl, "key");
+    const char *epoch = json_string_value(json_object_get(ctl, "epoch"));
     r->news = -1;
     if (json_is_boolean(news) && json_is_integer(key) && epoch && r->epoch &&
         strcmp(epoch, r->epoch) == 0 && json_integer_value(key) <= r->held)
         r->news = json_is_true(news);
 }
 
-static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *bytes,
-                               size_t *acked)
+/* The first frame of a binary answer: its control document (new
+ * reference).  LB_CLIENT_PROTOCOL when it is not there. */
+static lb_client_rc answer_control(sync_run *r, const lb_buf *ans, lb_proto_reader *rd,
+                                   json_t **ctl)
 {
-    json_t *body = json_pack("{s:O}", "envelopes", env), *resp = NULL, *cursors = NULL;
-    size_t n = json_array_size(env);
-    lb_client_rc rc;
+    lb_proto_frame f;
+    char msg[160] = "the answer has no control frame";
+    if (lb_proto_bin_open(rd, ans->data, ans->len, msg, sizeof msg) != LB_OK ||
+        lb_proto_next(rd, &f, msg, sizeof msg) != 1 || f.type != LB_PROTO_FRAME_JSON ||
+        lb_proto_json_view(&f, ctl, msg, sizeof msg) != LB_OK)
+        return lb_client_fail(r->c, LB_CLIENT_PROTOCOL, "the server's answer did not follow "
+                              "the protocol: %s", msg);
+    return LB_CLIENT_OK;
+}
+
+/* The acks and refusals of a push answer after its control frame: ids of
+ * the acknowledged changes into ids (room for max), *n of them. */
+static lb_client_rc read_acks(sync_run *r, lb_proto_reader *rd, char (*ids)[LB_PROTO_ID_LEN + 1],
+                              size_t max, size_t *n)
+{
+    lb_proto_frame f;
+    char msg[160];
+    int rc;
+    *n = 0;
+    while ((rc = lb_proto_next(rd, &f, msg, sizeof msg)) == 1) {
+        if (f.type == LB_PROTO_FRAME_REJECT) {
+            r->rep->push_rejected++;
+            continue;
+        }
+        if (f.type != LB_PROTO_FRAME_ACK) {
+            snprintf(msg, sizeof msg, "a push answer holds a frame of type 0x%02x",
+                     (unsigned)f.type);
+            rc = -1;
+        } else if (*n == max) {
+            snprintf(msg, sizeof msg, "a push answer acknowledges more changes than were sent");
+            rc = -1;
+        } else if (lb_proto_ack_view(&f, ids[*n], msg, sizeof msg) == LB_OK) {
+            (*n)++;
+            continue;
+        }
+        break;
+    }
+    if (rc < 0)
+        return lb_client_fail(r->c, LB_CLIENT_PROTOCOL, "the server's answer did not follow "
+                              "the protocol: %s", msg);
+    return LB_CLIENT_OK;
+}
+
+/* Mark what a push answer acknowledged; *acked how many were waiting. */
+static lb_client_rc push_answered(sync_run *r, const lb_buf *ans, size_t sent, size_t *acked)
+{
+    lb_proto_reader rd;
+    json_t *ctl = NULL;
+    char (*ids)[LB_PROTO_ID_LEN + 1] = calloc(sent + 1, sizeof *ids);
+    size_t n = 0;
+    lb_client_rc rc = ids ? answer_control(r, ans, &rd, &ctl)
+                          : lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
     lb_err err;
+    if (rc == LB_CLIENT_OK)
+        rc = read_acks(r, &rd, ids, sent, &n);
+    if (rc == LB_CLIENT_OK) {
+        note_news(r, ctl);
+        err = lb_sync_acked_ids(r->s, json_string_value(json_object_get(ctl, "epoch")),
+                                (const char (*)[LB_PROTO_ID_LEN + 1])ids, n, acked);
+        if (err != LB_OK)
+            rc = lb_client_store_fail(r->c, r->s, err, "could not mark pushed changes");
+    }
+    json_decref(ctl);
+    free(ids);
+    return rc;
+}
+
+/* POST one batch (body, n envelopes); a 413 halves *count (and *bytes). */
+static lb_client_rc push_batch(sync_run *r, const lb_buf *body, size_t n, size_t *count,
+                               size_t *bytes, size_t *acked)
+{
+    lb_buf ans;
+    lb_client_rc rc;
     *acked = 0;
-    /* A worker says where its pulls stand, so the answer can tell whether a
-     * pull would bring anything. */
-    if (body && !r->supervisor && lb_sync_cursors(r->s, &cursors) == LB_OK)
-        json_object_set_new(body, "cursors", cursors);
-    if (!body)
-        return lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
-    rc = lb_client_post(r->c, "/v1/push", body, 0, NULL, &resp);
-    json_decref(body);
+    rc = lb_client_post_bin(r->c, "/v1/push", NULL, body->data, body->len, 0, NULL, &ans);
     if (rc == LB_CLIENT_TOO_LARGE && n > 1) {
         *count = n / 2;
         *bytes = *bytes / 2 > 1024 ? *bytes / 2 : 1024;
@@ -287,43 +354,88 @@ static lb_client_rc push_batch(sync_run *r, json_t *env, size_t *count, size_t *
                               "(%s)", lb_client_errmsg(r->c));
     if (rc != LB_CLIENT_OK)
         return rc;
-    note_news(r, resp);
-    if ((err = lb_sync_acked(r->s, resp, acked)) != LB_OK)
-        rc = lb_client_store_fail(r->c, r->s, err, "could not mark pushed changes");
-    r->rep->push_rejected += json_array_size(json_object_get(resp, "rejected"));
-    json_decref(resp);
+    rc = push_answered(r, &ans, n, acked);
+    lb_buf_wipe(&ans);
     return rc;
+}
+
+/* One envelope of the outbox as a frame of the push body (ctx). */
+static int push_frame(void *ctx, const lb_sync_envelope *se)
+{
+    lb_envelope e;
+    memset(&e, 0, sizeof e);
+    memcpy(e.id, se->id, sizeof e.id);
+    memcpy(e.person, se->person, sizeof e.person);
+    e.key = se->key;
+    e.has_assign = se->has_assign;
+    if (se->has_assign)
+        memcpy(e.assign_caseload, se->caseload, sizeof e.assign_caseload);
+    e.assign_active = se->active;
+    e.body = (unsigned char *)(uintptr_t)se->body;   /* read only */
+    e.body_len = se->body_len;
+    return lb_proto_put_envelope(ctx, &e);
+}
+
+/* The start of a push body: the magic and, for a worker, its cursors (so
+ * the answer can tell whether a pull would bring anything). */
+static lb_client_rc push_head(sync_run *r, lb_buf *body)
+{
+    json_t *cursors = NULL, *ctl = NULL;
+    int bad;
+    body->len = 0;
+    if (!r->supervisor && lb_sync_cursors(r->s, &cursors) == LB_OK)
+        ctl = json_pack("{s:o}", "cursors", cursors);
+    bad = lb_proto_bin_start(body) || (ctl && lb_proto_put_json(body, ctl));
+    json_decref(ctl);
+    return bad ? lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory") : LB_CLIENT_OK;
+}
+
+/* Build one batch of the outbox into body: *n envelopes (0: none left). */
+static lb_client_rc push_build(sync_run *r, lb_buf *body, size_t count, size_t bytes,
+                               size_t *n, size_t *pending)
+{
+    lb_client_rc rc = push_head(r, body);
+    lb_err err = rc == LB_CLIENT_OK ? lb_sync_outbox_each(r->s, count, bytes, push_frame, body,
+                                                          n, pending) : LB_OK;
+    if (rc != LB_CLIENT_OK)
+        return rc;
+    if (err == LB_ERR_LOCKED) {
+        *n = 0; /* no team key: nothing can be sealed yet */
+        return LB_CLIENT_OK;
+    }
+    return err ? lb_client_store_fail(r->c, r->s, err, "could not read the outbox")
+               : LB_CLIENT_OK;
 }
 
 /* Push the outbox until it is empty or nothing more is accepted. */
 static lb_client_rc push_all(sync_run *r)
 {
-    size_t count = PUSH_MAX_COUNT, bytes = PUSH_MAX_BYTES, pending = 0, acked;
-    size_t halvings = 0;
+    size_t count = PUSH_MAX_COUNT, bytes = PUSH_MAX_BYTES, pending = 0, acked, halvings = 0;
+    lb_buf body;
+    lb_client_rc rc = LB_CLIENT_OK;
+    lb_buf_init(&body, LB_PROTO_MAX_BODY);
     for (;;) {
-        json_t *env = NULL;
-        lb_err err = lb_sync_outbox(r->s, count, bytes, &env, &pending);
-        if (err == LB_ERR_LOCKED)
-            return LB_CLIENT_OK; /* no team key: nothing can be sealed yet */
-        if (err != LB_OK)
-            return lb_client_store_fail(r->c, r->s, err, "could not read the outbox");
-        size_t n = json_array_size(env), before = count;
-        lb_client_rc rc = n ? push_batch(r, env, &count, &bytes, &acked) : LB_CLIENT_OK;
-        json_decref(env);
-        if (rc != LB_CLIENT_OK || n == 0)
-            return rc;
+        size_t n = 0, before = count;
+        if ((rc = push_build(r, &body, count, bytes, &n, &pending)) != LB_CLIENT_OK || n == 0)
+            break;
+        if ((rc = push_batch(r, &body, n, &count, &bytes, &acked)) != LB_CLIENT_OK)
+            break;
         if (count < before) {
-            if (++halvings > 16)
-                return lb_client_fail(r->c, LB_CLIENT_TOO_LARGE, "the server refused "
-                                      "every batch size as too large");
+            if (++halvings > 16) {
+                rc = lb_client_fail(r->c, LB_CLIENT_TOO_LARGE, "the server refused every "
+                                    "batch size as too large");
+                break;
+            }
             continue;
         }
         r->rep->pushed += acked;
         if (r->progress)
             r->progress(r->ctx, "push", r->rep->pushed, r->rep->pushed + pending - acked);
         if (acked == 0)
-            return LB_CLIENT_OK; /* all refused: the same batch would come again */
+            break; /* all refused: the same batch would come again */
     }
+    lb_buf_wipe(&body);
+    return rc;
 }
 
 /* The supervisor's first key: key 1, sealed to every device of the team
@@ -368,26 +480,108 @@ static lb_client_rc keys_for_answer(sync_run *r, const json_t *resp)
     return LB_CLIENT_OK;
 }
 
-/* Apply one pull answer; *more when the server has more. */
-static lb_client_rc apply_answer(sync_run *r, json_t *resp, int *more)
+/* The envelope frames of a pull answer, applied through p; *count of them.
+ * LB_CLIENT_PROTOCOL on a malformed frame. */
+static lb_client_rc apply_frames(sync_run *r, lb_proto_reader *rd, lb_sync_pull *p,
+                                 size_t *count)
 {
-    size_t applied = 0, rejected = 0;
-    lb_client_rc rc = keys_for_answer(r, resp);
+    lb_proto_frame f;
+    lb_envelope e;
+    lb_sync_envelope se;
+    char msg[160];
+    int rc;
     lb_err err;
-    *more = 0;
-    if (rc != LB_CLIENT_OK)
-        return rc;
-    if ((err = lb_sync_apply_pull(r->s, resp, &applied, &rejected)) != LB_OK)
-        return lb_client_store_fail(r->c, r->s, err, "could not apply what was pulled");
-    r->rep->pulled += applied;
-    r->rep->rejected += rejected;
-    json_decref(r->pending);
-    r->pending = json_incref(json_object_get(resp, "pending"));
-    *more = json_is_true(json_object_get(resp, "more")) &&
-            json_array_size(json_object_get(resp, "envelopes")) > 0;
-    if (r->progress && (*more || r->rep->pulled > 0))
-        r->progress(r->ctx, "pull", r->rep->pulled, 0);
+    *count = 0;
+    while ((rc = lb_proto_next(rd, &f, msg, sizeof msg)) == 1) {
+        if (f.type != LB_PROTO_FRAME_ENVELOPE) {
+            snprintf(msg, sizeof msg, "a pull answer holds a frame of type 0x%02x",
+                     (unsigned)f.type);
+            rc = -1;
+        } else if (lb_proto_envelope_view(&f, &e, msg, sizeof msg) != LB_OK) {
+            rc = -1;
+        }
+        if (rc < 0)
+            break;
+        memcpy(se.id, e.id, sizeof se.id);
+        memcpy(se.person, e.person, sizeof se.person);
+        se.key = e.key;
+        se.has_assign = e.has_assign;
+        memcpy(se.caseload, e.assign_caseload, sizeof se.caseload);
+        se.active = e.assign_active;
+        se.body = e.body;
+        se.body_len = e.body_len;
+        if ((err = lb_sync_pull_envelope(p, &se)) != LB_OK)
+            return lb_client_store_fail(r->c, r->s, err, "could not apply what was pulled");
+        (*count)++;
+    }
+    if (rc < 0)
+        return lb_client_fail(r->c, LB_CLIENT_PROTOCOL, "the server's answer did not follow "
+                              "the protocol: %s", msg);
     return LB_CLIENT_OK;
+}
+
+/* The answer's cursors, through p. */
+static lb_client_rc apply_cursors(sync_run *r, const json_t *ctl, lb_sync_pull *p)
+{
+    const json_t *cursors = json_object_get(ctl, "cursors"), *v;
+    const char *caseload;
+    lb_err err;
+    if (!json_is_object(cursors))
+        return lb_client_fail(r->c, LB_CLIENT_PROTOCOL, "the pull answer has no "
+                              "\"cursors\" object");
+    json_object_foreach((json_t *)cursors, caseload, v) {
+        if (!json_is_integer(v))
+            return lb_client_fail(r->c, LB_CLIENT_PROTOCOL, "the pull answer has a bad cursor");
+        if ((err = lb_sync_pull_cursor(p, caseload, (int64_t)json_integer_value(v))) != LB_OK)
+            return lb_client_store_fail(r->c, r->s, err, "could not apply what was pulled");
+    }
+    return LB_CLIENT_OK;
+}
+
+/* Apply the envelopes and cursors of a pull answer in one transaction. */
+static lb_client_rc apply_body(sync_run *r, const json_t *ctl, lb_proto_reader *rd,
+                               size_t *count)
+{
+    lb_sync_pull *p = NULL;
+    size_t applied = 0, rejected = 0;
+    lb_client_rc rc;
+    lb_err err = lb_sync_pull_begin(r->s, json_string_value(json_object_get(ctl, "epoch")), &p);
+    if (err != LB_OK)
+        return lb_client_store_fail(r->c, r->s, err, "could not apply what was pulled");
+    rc = apply_frames(r, rd, p, count);
+    if (rc == LB_CLIENT_OK)
+        rc = apply_cursors(r, ctl, p);
+    err = lb_sync_pull_end(p, rc == LB_CLIENT_OK, &applied, &rejected);
+    if (rc == LB_CLIENT_OK && err != LB_OK)
+        rc = lb_client_store_fail(r->c, r->s, err, "could not apply what was pulled");
+    if (rc == LB_CLIENT_OK) {
+        r->rep->pulled += applied;
+        r->rep->rejected += rejected;
+    }
+    return rc;
+}
+
+/* Apply one pull answer; *more when the server has more. */
+static lb_client_rc apply_answer(sync_run *r, const lb_buf *ans, int *more)
+{
+    lb_proto_reader rd;
+    json_t *ctl = NULL;
+    size_t count = 0;
+    lb_client_rc rc = answer_control(r, ans, &rd, &ctl);
+    *more = 0;
+    if (rc == LB_CLIENT_OK)
+        rc = keys_for_answer(r, ctl);
+    if (rc == LB_CLIENT_OK)
+        rc = apply_body(r, ctl, &rd, &count);
+    if (rc == LB_CLIENT_OK) {
+        json_decref(r->pending);
+        r->pending = json_incref(json_object_get(ctl, "pending"));
+        *more = json_is_true(json_object_get(ctl, "more")) && count > 0;
+        if (r->progress && (*more || r->rep->pulled > 0))
+            r->progress(r->ctx, "pull", r->rep->pulled, 0);
+    }
+    json_decref(ctl);
+    return rc;
 }
 
 /* 1 if the store's cursors differ from before (an answer moved them). */
@@ -405,21 +599,23 @@ static lb_client_rc pull_all(sync_run *r)
 {
     int more = 1;
     while (more) {
-        json_t *cursors = NULL, *body, *resp = NULL;
+        json_t *cursors = NULL, *body;
+        lb_buf ans;
         lb_err err = lb_sync_cursors(r->s, &cursors);
         lb_client_rc rc;
         if (err != LB_OK)
             return lb_client_store_fail(r->c, r->s, err, "could not read the pull cursors");
         body = json_pack("{s:O}", "cursors", cursors);
-        rc = body ? lb_client_post(r->c, "/v1/pull", body, 0, NULL, &resp)
+        rc = body ? lb_client_post_bin(r->c, "/v1/pull", body, NULL, 0, 0, NULL, &ans)
                   : lb_client_fail(r->c, LB_CLIENT_NOMEM, "out of memory");
         json_decref(body);
-        if (rc == LB_CLIENT_OK)
-            rc = apply_answer(r, resp, &more);
+        if (rc == LB_CLIENT_OK) {
+            rc = apply_answer(r, &ans, &more);
+            lb_buf_wipe(&ans);
+        }
         if (rc == LB_CLIENT_OK && more)
             more = cursors_moved(r, cursors);
         json_decref(cursors);
-        json_decref(resp);
         if (rc != LB_CLIENT_OK)
             return rc;
     }
