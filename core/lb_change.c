@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include "lb_buf.h"
 #include "lb_change.h"
+#include "lb_json.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 
@@ -272,10 +273,13 @@ static lb_err row_open(lb_store *s, sqlite3_stmt *st, lb_change *c)
     if (!err)
         err = lb_open(s->keys, body, len, (unsigned char *)ad, adlen, plain);
     if (!err) {
-        j = json_loadb((char *)plain, len - LB_SEAL_OVERHEAD, 0, NULL);
+        lb_err perr = lb_json_parse((char *)plain, len - LB_SEAL_OVERHEAD, 0, &j);
         sodium_memzero(plain, len - LB_SEAL_OVERHEAD);
-        if (!j || json_unpack(j, "{s:s, s:o, s?o}", "a", &author, "f", &c->fields,
-                              "p", &c->prev) != 0 || (c->prev && !json_is_object(c->prev))) {
+        if (perr == LB_ERR_NOMEM)
+            err = perr;
+        else if (!j || json_unpack(j, "{s:s, s:o, s?o}", "a", &author, "f", &c->fields,
+                                   "p", &c->prev) != 0 ||
+                 (c->prev && !json_is_object(c->prev))) {
             c->fields = c->prev = NULL; /* borrowed from j, which goes */
             err = LB_ERR_TAMPERED;
         }

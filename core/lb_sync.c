@@ -41,6 +41,7 @@
 #include <sodium.h>
 #include "lb_buf.h"
 #include "lb_change.h"
+#include "lb_json.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 #include "lb_sync.h"
@@ -1156,9 +1157,10 @@ static lb_err change_from_plain(const lb_sync_envelope *e, const unsigned char *
 {
     const char *kind, *record, *caseload, *device, *author;
     json_int_t hlc = -1, schema = 0;
-    json_t *fields = NULL, *prev = NULL;
-    json_t *j = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
-    lb_err err = LB_OK;
+    json_t *fields = NULL, *prev = NULL, *j = NULL;
+    lb_err err = lb_json_parse((const char *)plain, len, 1, &j);
+    if (err == LB_ERR_NOMEM)
+        return err;
     if (!j || json_unpack(j, "{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:o, s?o}", "kind", &kind,
                           "record", &record, "caseload", &caseload, "hlc", &hlc,
                           "device", &device, "schema", &schema, "a", &author, "f", &fields,

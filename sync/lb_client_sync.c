@@ -376,14 +376,18 @@ static int push_frame(void *ctx, const lb_sync_envelope *se)
     return lb_proto_put_envelope(ctx, &e);
 }
 
-/* The start of a push body: the magic and, for a worker, its cursors (so
- * the answer can tell whether a pull would bring anything). */
-static lb_client_rc push_head(sync_run *r, lb_buf *body)
+/* The start of a push body: the magic and, for a worker whose outbox this
+ * batch empties, its cursors (so the answer can tell whether a pull would
+ * bring anything; only the last batch's answer counts, and the server
+ * reads past the device's own envelopes to tell). */
+static lb_client_rc push_head(sync_run *r, lb_buf *body, size_t count)
 {
     json_t *cursors = NULL, *ctl = NULL;
+    size_t pending = 0;
     int bad;
     body->len = 0;
-    if (!r->supervisor && lb_sync_cursors(r->s, &cursors) == LB_OK)
+    if (!r->supervisor && lb_sync_pending(r->s, &pending) == LB_OK && pending <= count &&
+        lb_sync_cursors(r->s, &cursors) == LB_OK)
         ctl = json_pack("{s:o}", "cursors", cursors);
     bad = lb_proto_bin_start(body) || (ctl && lb_proto_put_json(body, ctl));
     json_decref(ctl);
@@ -394,7 +398,7 @@ static lb_client_rc push_head(sync_run *r, lb_buf *body)
 static lb_client_rc push_build(sync_run *r, lb_buf *body, size_t count, size_t bytes,
                                size_t *n, size_t *pending)
 {
-    lb_client_rc rc = push_head(r, body);
+    lb_client_rc rc = push_head(r, body, count);
     lb_err err = rc == LB_CLIENT_OK ? lb_sync_outbox_each(r->s, count, bytes, push_frame, body,
                                                           n, pending) : LB_OK;
     if (rc != LB_CLIENT_OK)
