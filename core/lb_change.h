@@ -68,6 +68,11 @@ lb_err lb_change_known(lb_store *s, const char *id, int *known);
  * and keep it in the log; a change already in the log is a no-op. */
 lb_err lb_change_apply(lb_store *s, const lb_change *c);
 
+/* The same for a change that came from the server: kept as on the server
+ * already (the sync outbox skips it); *fresh 1 if the log did not have it
+ * (a change it had is left as it was). */
+lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh);
+
 /* Read the change at log position seq, decrypted, into *c (release with
  * lb_change_clear).  LB_ERR_NOTFOUND, or LB_ERR_TAMPERED naming it. */
 lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c);

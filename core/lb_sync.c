@@ -1117,9 +1117,14 @@ lb_err lb_sync_cursors(lb_store *s, json_t **cursors)
 struct lb_sync_pull {
     lb_store *s;
     int own;                /* the transaction is the pull's own */
+    char *epoch;            /* as given to lb_sync_pull_begin (NULL: none) */
+    int careful;            /* each change under its own savepoint */
+    lb_sync_envelope *seen; /* envelopes given so far (not careful yet) */
+    size_t nseen, capseen;
     json_t *cursors;        /* caseload -> seq, as the answer gave them */
     json_t *hold;           /* caseload -> the highest seq that may be saved */
     int hold_all;           /* save no cursor of this answer */
+    int redo;               /* a change failed without a savepoint: start again */
     size_t applied, rejected, nkeys;
     int64_t ids[KEY_CACHE];
     int have[KEY_CACHE];
@@ -1219,24 +1224,34 @@ static lb_err step_once(lb_store *s, const char *sql)
                                  : lb_store_sqlfail(s, rc, "applying a pulled change");
 }
 
-/* Apply c (unless the log has it) under a savepoint, so a change the log
- * refuses leaves nothing behind; then it counts as on the server. */
+/* Apply c (unless the log has it), kept as on the server.  Careful: under
+ * a savepoint, so a change the log refuses leaves nothing behind.
+ * Otherwise (the common case: a savepoint per change cost a quarter of a
+ * pull) a refused change sets p->redo, and lb_sync_pull_envelope starts
+ * the answer again, carefully. */
 static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char **why)
 {
     size_t marked = 0;
-    int known = 0;
-    lb_err err = lb_change_known(p->s, c->id, &known);
-    if (!err && !known && !(err = step_once(p->s, SQL_SAVEPOINT))) {
-        err = lb_change_apply(p->s, c);
+    int known = 0, fresh = 0;
+    lb_err err = LB_OK;
+    if (!p->careful) {
+        err = lb_change_apply_synced(p->s, c, &fresh);
+        if (err == LB_ERR_INVALID) {
+            p->redo = 1;
+            return LB_OK;
+        }
+    } else if (!(err = lb_change_known(p->s, c->id, &known)) && !known &&
+               !(err = step_once(p->s, SQL_SAVEPOINT))) {
+        err = lb_change_apply_synced(p->s, c, &fresh);
         if (err == LB_ERR_INVALID) {
             step_once(p->s, SQL_ROLLBACK_TO);
             lb_store_forget_active(p->s);
             *why = "its change is malformed";
         }
         step_once(p->s, SQL_RELEASE);
-        p->applied += !err;
     }
-    if (!err)
+    p->applied += !err && fresh;
+    if (!err && !fresh)
         err = mark_pushed(p->s, c->id, &marked);
     return err;
 }
@@ -1333,42 +1348,111 @@ static lb_err pull_one(lb_sync_pull *p, const lb_sync_envelope *e, int *no_key)
     return err;
 }
 
-lb_err lb_sync_pull_begin(lb_store *s, const char *epoch, lb_sync_pull **out)
+static void pull_free(lb_sync_pull *p)
+{
+    if (!p)
+        return;
+    json_decref(p->hold);
+    json_decref(p->cursors);
+    sodium_free(p->keys);
+    free(p->epoch);
+    free(p->seen);
+    free(p);
+}
+
+/* Open the transaction and take the answer's epoch. */
+static lb_err pull_start(lb_sync_pull *p)
+{
+    int reset = 0;
+    lb_err err = lb_store_write_begin(p->s, &p->own);
+    if (err)
+        return err;
+    err = epoch_check(p->s, p->epoch, &reset);
+    p->hold_all = reset;
+    return err ? lb_store_write_end(p->s, p->own, err) : LB_OK;
+}
+
+static lb_err pull_begin(lb_store *s, const char *epoch, int careful, lb_sync_pull **out)
 {
     lb_sync_pull *p = calloc(1, sizeof *p);
-    int reset = 0;
     lb_err err = p ? lb_store_need_keys(s) : LB_ERR_NOMEM;
     if (!err) {
         p->s = s;
+        p->careful = careful;
         p->hold = json_object();
         p->cursors = json_object();
         p->keys = sodium_malloc(KEY_CACHE * LB_SYNC_TEAM_KEY_LEN);
-        if (!p->hold || !p->cursors || !p->keys)
+        if (!p->hold || !p->cursors || !p->keys || (epoch && !(p->epoch = strdup(epoch))))
             err = LB_ERR_NOMEM;
     }
-    if (!err && (err = lb_store_write_begin(s, &p->own)) == LB_OK) {
-        err = epoch_check(s, epoch, &reset);
-        p->hold_all = reset;
-        if (err)
-            err = lb_store_write_end(s, p->own, err);
-    }
-    if (err && p) {
-        json_decref(p->hold);
-        json_decref(p->cursors);
-        sodium_free(p->keys);
-        free(p);
+    if (!err)
+        err = pull_start(p);
+    if (!err && !p->own)
+        p->careful = 1;   /* the caller's transaction cannot be started again */
+    if (err) {
+        pull_free(p);
         return err;
     }
     *out = p;
+    return LB_OK;
+}
+
+lb_err lb_sync_pull_begin(lb_store *s, const char *epoch, lb_sync_pull **out)
+{
+    return pull_begin(s, epoch, 0, out);
+}
+
+/* A change was refused without a savepoint: roll the answer back and apply
+ * every envelope given so far again, each change under its own savepoint. */
+static lb_err pull_redo(lb_sync_pull *p)
+{
+    size_t i;
+    int no_key = 0;
+    lb_err err = lb_store_write_end(p->s, p->own, LB_ERR_INVALID);   /* rolls back */
+    if (err != LB_ERR_INVALID)
+        return err;
+    p->careful = 1;
+    p->redo = 0;
+    p->applied = p->rejected = 0;
+    json_object_clear(p->hold);
+    if ((err = pull_start(p)) != LB_OK)
+        return err;
+    for (i = 0; i < p->nseen && !err; i++) {
+        err = pull_one(p, &p->seen[i], &no_key);
+        if (no_key)
+            p->hold_all = 1;
+    }
+    free(p->seen);
+    p->seen = NULL;
+    p->nseen = p->capseen = 0;
     return err;
+}
+
+/* Remember e (its body stays the caller's) for a redo. */
+static lb_err pull_remember(lb_sync_pull *p, const lb_sync_envelope *e)
+{
+    if (p->nseen == p->capseen) {
+        size_t cap = p->capseen ? p->capseen * 2 : 1024;
+        lb_sync_envelope *n = realloc(p->seen, cap * sizeof *n);
+        if (!n)
+            return LB_ERR_NOMEM;
+        p->seen = n;
+        p->capseen = cap;
+    }
+    p->seen[p->nseen++] = *e;
+    return LB_OK;
 }
 
 lb_err lb_sync_pull_envelope(lb_sync_pull *p, const lb_sync_envelope *e)
 {
     int no_key = 0;
-    lb_err err = pull_one(p, e, &no_key);
-    if (no_key)
+    lb_err err = p->careful ? LB_OK : pull_remember(p, e);
+    if (!err)
+        err = pull_one(p, e, &no_key);
+    if (!err && no_key)
         p->hold_all = 1;
+    if (!err && p->redo)
+        err = pull_redo(p);
     return err;
 }
 
@@ -1418,10 +1502,7 @@ lb_err lb_sync_pull_end(lb_sync_pull *p, int commit, size_t *applied, size_t *re
         *applied = p->applied;
         *rejected = p->rejected;
     }
-    json_decref(p->hold);
-    json_decref(p->cursors);
-    sodium_free(p->keys);
-    free(p);
+    pull_free(p);
     return err;
 }
 
@@ -1527,8 +1608,8 @@ lb_err lb_sync_apply_pull(lb_store *s, const json_t *resp, size_t *applied, size
             err = lb_store_fail(s, LB_ERR_INVALID, "the pull answer has a bad cursor");
     }
     epoch_text(resp, epoch);
-    if (!err)
-        err = lb_sync_pull_begin(s, epoch, &p);
+    if (!err)   /* careful: the bodies here live only for one envelope */
+        err = pull_begin(s, epoch, 1, &p);
     if (err)
         return err;
     json_array_foreach(envs, i, e) {
