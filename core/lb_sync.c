@@ -857,7 +857,7 @@ static lb_err envelope_seal(outbox *o, const lb_change *c, lb_sync_envelope *e)
 
 static const char SQL_OUTBOX_ROWS[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
-    "FROM changes WHERE pushed = 0 ORDER BY seq LIMIT ?1";
+    "FROM changes WHERE pushed = 0 AND seq > ?2 ORDER BY seq LIMIT ?1";
 
 /* Copy text column col of st into dst (cap bytes); -1 if it does not fit. */
 static int col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
@@ -919,8 +919,10 @@ static lb_err outbox_row(outbox *o, sqlite3_stmt *st, lb_sync_envelope *e)
     return err;
 }
 
-static lb_err outbox_fill(outbox *o, size_t max_count, size_t max_bytes,
-                          lb_sync_envelope_fn fn, void *ctx, size_t *count)
+/* Hand the outbox after *after to fn, up to max_count envelopes and about
+ * max_bytes; *after moves to the last one, *more says whether any is left. */
+static lb_err outbox_fill(outbox *o, int64_t *after, size_t max_count, size_t max_bytes,
+                          lb_sync_envelope_fn fn, void *ctx, size_t *count, int *more)
 {
     sqlite3_stmt *st = lb_store_stmt(o->s, SQL_OUTBOX_ROWS);
     size_t bytes = 0;
@@ -928,18 +930,26 @@ static lb_err outbox_fill(outbox *o, size_t max_count, size_t max_bytes,
     lb_err err = LB_OK;
     if (!st)
         return LB_ERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, max_count > (uint64_t)INT64_MAX ? INT64_MAX
-                                                              : (sqlite3_int64)max_count);
+    /* One row more than asked: whether any is left. */
+    sqlite3_bind_int64(st, 1, max_count >= (uint64_t)INT64_MAX ? INT64_MAX
+                                                               : (sqlite3_int64)max_count + 1);
+    sqlite3_bind_int64(st, 2, *after);
+    *more = 0;
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         lb_sync_envelope e;
         size_t size = (size_t)sqlite3_column_bytes(st, 8) + ENV_PLAIN_GROWTH;
-        if (*count > 0 && bytes + size > max_bytes)
+        if (*count == max_count || (*count > 0 && bytes + size > max_bytes)) {
+            *more = 1;
             break;
+        }
         err = outbox_row(o, st, &e);
         if (!err && fn(ctx, &e) != 0)
             err = LB_ERR_NOMEM;
-        bytes += size;
-        *count += !err;
+        if (!err) {
+            bytes += size;
+            (*count)++;
+            *after = sqlite3_column_int64(st, 9);
+        }
     }
     if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
         err = lb_store_sqlfail(o->s, rc, "reading the outbox");
@@ -947,14 +957,14 @@ static lb_err outbox_fill(outbox *o, size_t max_count, size_t max_bytes,
     return err;
 }
 
-lb_err lb_sync_outbox_each(lb_store *s, size_t max_count, size_t max_bytes,
-                           lb_sync_envelope_fn fn, void *ctx, size_t *count, size_t *pending)
+lb_err lb_sync_outbox_each(lb_store *s, int64_t *after, size_t max_count, size_t max_bytes,
+                           lb_sync_envelope_fn fn, void *ctx, size_t *count, int *more)
 {
     unsigned char *tk = sodium_malloc(LB_SYNC_TEAM_KEY_LEN);
     outbox o;
-    int64_t n = 0;
+    int64_t last = *after;
     size_t got = 0;
-    int found = 0;
+    int found = 0, left = 0;
     lb_err err = tk ? lb_store_need_keys(s) : LB_ERR_NOMEM;
     memset(&o, 0, sizeof o);
     o.s = s;
@@ -968,17 +978,16 @@ lb_err lb_sync_outbox_each(lb_store *s, size_t max_count, size_t max_bytes,
         err = lb_store_fail(s, LB_ERR_LOCKED, "this device holds no team key yet: a supervisor "
                             "must approve it first (sync again later)");
     if (!err)
-        err = outbox_fill(&o, max_count, max_bytes, fn, ctx, &got);
-    if (!err)
-        err = query_int(s, SQL_PENDING, &n);
+        err = outbox_fill(&o, &last, max_count, max_bytes, fn, ctx, &got, &left);
     sodium_free(tk);
     lb_buf_wipe(&o.plain);
     free(o.sealed);
     sodium_memzero(o.nonces, sizeof o.nonces);
     if (err)
         return err;
+    *after = last;
     *count = got;
-    *pending = (size_t)n;
+    *more = left;
     return LB_OK;
 }
 
@@ -1002,11 +1011,15 @@ lb_err lb_sync_outbox(lb_store *s, size_t max_count, size_t max_bytes, json_t **
                       size_t *pending)
 {
     json_t *arr = json_array();
+    int64_t after = 0;
     size_t count = 0;
+    int more = 0;
     /* base64 is 4/3 of the body */
-    lb_err err = arr ? lb_sync_outbox_each(s, max_count, max_bytes / 4 * 3, envelope_json_add,
-                                           arr, &count, pending)
+    lb_err err = arr ? lb_sync_outbox_each(s, &after, max_count, max_bytes / 4 * 3,
+                                           envelope_json_add, arr, &count, &more)
                      : LB_ERR_NOMEM;
+    if (!err)
+        err = lb_sync_pending(s, pending);
     if (err) {
         json_decref(arr);
         return err;

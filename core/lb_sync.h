@@ -85,18 +85,21 @@ typedef struct lb_sync_envelope {
 typedef int (*lb_sync_envelope_fn)(void *ctx, const lb_sync_envelope *e);
 
 /* The outbox: up to max_count envelopes (and about max_bytes of sealed
- * bodies, but always at least one) of changes not yet acknowledged, oldest
- * first, sealed with the newest team key, handed to fn one by one.
- * Nothing is marked: a batch that is never acknowledged is simply built
- * again.  LB_ERR_LOCKED with a message when the device holds no team key
- * yet.  *count is how many fn received, *pending the outbox size.
+ * bodies, but always at least one) of changes not yet acknowledged whose
+ * log position is after *after (0: from the start), oldest first, sealed
+ * with the newest team key, handed to fn one by one.  *after becomes the
+ * position of the last one handed over, so a client can build the next
+ * batch while the server stores this one.  Nothing is marked: a batch that
+ * is never acknowledged is simply built again.  LB_ERR_LOCKED with a
+ * message when the device holds no team key yet.  *count is how many fn
+ * received, *more whether the outbox holds more after them.
  *
  * The sealed plaintext is the change as compact JSON: its clear facts
  * {"kind", "record", "caseload", "hlc", "device", "schema"} followed by the
  * change's stored content {"a": author, "f": fields, "p": prev stamps (when
  * any)} in one object, copied as stored (not parsed again). */
-lb_err lb_sync_outbox_each(lb_store *s, size_t max_count, size_t max_bytes,
-                           lb_sync_envelope_fn fn, void *ctx, size_t *count, size_t *pending);
+lb_err lb_sync_outbox_each(lb_store *s, int64_t *after, size_t max_count, size_t max_bytes,
+                           lb_sync_envelope_fn fn, void *ctx, size_t *count, int *more);
 
 /* The same outbox as a JSON array of envelopes {"id", "person", "key",
  * "body": base64, "assign": {"caseload", "active"}} (the JSON form of an

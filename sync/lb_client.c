@@ -5,6 +5,7 @@
  * in locked memory and wiped when it is replaced or the handle is freed.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,21 +528,12 @@ static lb_client_rc request(lb_client *c, const char *path, const json_t *body,
     return rc;
 }
 
-lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *doc,
-                                const void *body, size_t len, unsigned flags, long *status,
-                                lb_buf *ans)
+/* POST data (len bytes; binary when bin, else JSON text) to a route that
+ * answers a binary body, moved into *ans on success. */
+static lb_client_rc post_for_bin(lb_client *c, const char *path, const char *data, size_t len,
+                                 int bin, unsigned flags, long *status, lb_buf *ans)
 {
-    char *text = NULL;
-    lb_client_rc rc;
-    if (!body && !(text = json_dumps(doc, JSON_COMPACT)))
-        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
-    if (text)
-        len = strlen(text);
-    rc = exchange(c, path, text ? text : body, len, text == NULL, flags, status);
-    if (text) {
-        sodium_memzero(text, len);
-        free(text);
-    }
+    lb_client_rc rc = exchange(c, path, data, len, bin, flags, status);
     if (rc == LB_CLIENT_OK && (!c->answer.data || c->answer.len < LB_PROTO_MAGIC_LEN ||
                                memcmp(c->answer.data, LB_PROTO_MAGIC, LB_PROTO_MAGIC_LEN)))
         rc = lb_client_fail(c, LB_CLIENT_PROTOCOL, "the server's answer was not a binary "
@@ -554,6 +546,90 @@ lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *do
     *ans = c->answer;   /* the caller owns it now */
     lb_buf_init(&c->answer, LB_PROTO_MAX_BODY);
     return LB_CLIENT_OK;
+}
+
+static void free_text(char *text)
+{
+    if (text) {
+        sodium_memzero(text, strlen(text));
+        free(text);
+    }
+}
+
+lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *doc,
+                                const void *body, size_t len, unsigned flags, long *status,
+                                lb_buf *ans)
+{
+    char *text = NULL;
+    lb_client_rc rc;
+    if (!body && !(text = json_dumps(doc, JSON_COMPACT)))
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    rc = post_for_bin(c, path, text ? text : body, text ? strlen(text) : len, text == NULL,
+                      flags, status, ans);
+    free_text(text);
+    return rc;
+}
+
+/* ---- a request in flight ---- */
+
+struct lb_client_call {
+    lb_client *c;
+    pthread_t thread;
+    int threaded;           /* 0: it ran at start, without a thread */
+    const char *path;
+    const void *body;
+    char *text;             /* the JSON request, when doc was given */
+    size_t len;
+    unsigned flags;
+    lb_client_rc rc;
+    long status;
+    lb_buf ans;
+};
+
+static void *call_run(void *arg)
+{
+    lb_client_call *k = arg;
+    k->rc = post_for_bin(k->c, k->path, k->text ? k->text : k->body,
+                         k->text ? strlen(k->text) : k->len, k->text == NULL, k->flags,
+                         &k->status, &k->ans);
+    return NULL;
+}
+
+lb_client_rc lb_client_post_bin_start(lb_client *c, const char *path, const json_t *doc,
+                                      const void *body, size_t len, unsigned flags,
+                                      lb_client_call **out)
+{
+    lb_client_call *k = calloc(1, sizeof *k);
+    if (!k)
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    k->c = c, k->path = path, k->body = body, k->len = len, k->flags = flags;
+    lb_buf_init(&k->ans, LB_PROTO_MAX_BODY);
+    if (!body && !(k->text = json_dumps(doc, JSON_COMPACT))) {
+        free(k);
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    }
+    k->threaded = pthread_create(&k->thread, NULL, call_run, k) == 0;
+    if (!k->threaded)
+        call_run(k);   /* no thread to be had: the same request, now */
+    *out = k;
+    return LB_CLIENT_OK;
+}
+
+lb_client_rc lb_client_post_bin_wait(lb_client_call *k, long *status, lb_buf *ans)
+{
+    lb_client_rc rc;
+    if (k->threaded)
+        pthread_join(k->thread, NULL);
+    rc = k->rc;
+    if (status)
+        *status = k->status;
+    if (rc == LB_CLIENT_OK && ans)
+        *ans = k->ans;
+    else
+        lb_buf_wipe(&k->ans);
+    free_text(k->text);
+    free(k);
+    return rc;
 }
 
 lb_client_rc lb_client_post(lb_client *c, const char *path, const json_t *body,

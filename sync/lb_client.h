@@ -4,7 +4,8 @@
  *
  * A client handle holds one CURL easy handle, reused for every request so
  * that one sync keeps one connection alive.  It is not thread-safe: one
- * handle per thread.  Nothing here prints or exits; nothing here logs a
+ * handle per thread (lb_client_post_bin_start lends it to a thread of its
+ * own until lb_client_post_bin_wait).  Nothing here prints or exits; nothing here logs a
  * request or answer body or the device token.
  *
  * Transport rules:
@@ -109,6 +110,18 @@ lb_client_rc lb_client_get(lb_client *c, const char *path, long *status, json_t 
 lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *doc,
                                 const void *body, size_t len, unsigned flags, long *status,
                                 lb_buf *ans);
+
+/* The same request in flight on a thread of its own, so that the caller
+ * can work meanwhile (build the next push, apply the last pull): start it,
+ * then wait for its result, which is lb_client_post_bin's.  body (and
+ * path) must stay valid until the wait; between start and wait the caller
+ * must not use the handle at all.  Every started call must be waited for
+ * (pass ans NULL to drop the answer). */
+typedef struct lb_client_call lb_client_call;
+lb_client_rc lb_client_post_bin_start(lb_client *c, const char *path, const json_t *doc,
+                                      const void *body, size_t len, unsigned flags,
+                                      lb_client_call **call);
+lb_client_rc lb_client_post_bin_wait(lb_client_call *call, long *status, lb_buf *ans);
 
 /* What the last failure was, in words ("" after success). */
 const char *lb_client_errmsg(const lb_client *c);
