@@ -109,6 +109,15 @@ static lb_err list_add(push_ctx *p, const char *caseload, int64_t seq)
     return LB_OK;
 }
 
+/* Bind text that outlives the statement's step (no copy); NULL binds NULL. */
+static void bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 static lb_err fail(push_ctx *p, int rc, const char *what)
 {
     return lb_srvsql_fail(p->s, p->c, rc ? rc : sqlite3_errcode(p->c->db), what);
@@ -211,7 +220,7 @@ static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh
         return err;
     if (!(st = lb_srvsql_stmt(p->c, SQL_FILE)))
         return fail(p, 0, "filing an envelope");
-    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
+    bind_static(st, 1, team), bind_static(st, 2, caseload);
     sqlite3_bind_int64(st, 3, *seq);
     sqlite3_bind_int64(st, 4, n);
     return step_int(p, st, &dummy, &found, "filing an envelope");
@@ -344,14 +353,14 @@ static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
     lb_err err;
     if (!st)
         return fail(p, 0, "storing an envelope");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->id);
-    lb_srvsql_text(st, 3, e->person);
+    bind_static(st, 1, p->who->team), bind_static(st, 2, e->id);
+    bind_static(st, 3, e->person);
     sqlite3_bind_int64(st, 4, e->key);
     sqlite3_bind_blob(st, 5, e->body, (int)e->body_len, SQLITE_STATIC);
-    lb_srvsql_text(st, 6, e->has_assign ? e->assign_caseload : NULL);
+    bind_static(st, 6, e->has_assign ? e->assign_caseload : NULL);
     if (e->has_assign)
         sqlite3_bind_int(st, 7, e->assign_active ? 1 : 0);
-    lb_srvsql_text(st, 8, p->who->device);
+    bind_static(st, 8, p->who->device);
     sqlite3_bind_int64(st, 9, lb_srvsql_now_ms());
     err = step_int(p, st, &dummy, &found, "storing an envelope");
     *n = sqlite3_last_insert_rowid(p->c->db);
@@ -414,7 +423,7 @@ static lb_err lookup(push_ctx *p, const lb_envelope *e, stored *out)
     memset(out, 0, sizeof *out);
     if (!st)
         return fail(p, 0, "reading an envelope");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->id);
+    bind_static(st, 1, p->who->team), bind_static(st, 2, e->id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         dev = (const char *)sqlite3_column_text(st, 3);
