@@ -761,7 +761,7 @@ static double pull_alone_peak(const char *dir)
     snprintf(file, sizeof file, "%s/pull-alone.out", work);
     run_helper(argv, NULL, file, &pulled, &kb, &file_kb);
     fprintf(stderr, "memory: the pull alone: %ld changes, peak %.1f MB after unlock; at the "
-            "end %.1f MB of it are file pages (SQLite's mmap of the store)\n", pulled,
+            "end %.1f MB of it are file pages (libraries and other mapped files)\n", pulled,
             (double)kb / 1024.0, (double)file_kb / 1024.0);
     return kb > 0 ? (double)kb / 1024.0 : 0;
 }
