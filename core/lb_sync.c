@@ -129,6 +129,23 @@ static lb_err exec(lb_store *s, const char *sql, const char *what)
     return rc == SQLITE_OK ? LB_OK : lb_store_sqlfail(s, rc, what);
 }
 
+/* Sync's own transactions (acknowledgements, pull answers) need not wait
+ * for the disk: a power cut can lose them, never what the user recorded
+ * (those commits keep synchronous=FULL, and WAL keeps commits in order),
+ * and the next sync does them again.  relax(s) before such a transaction:
+ * 1 if it switched (outside any transaction only); unrelax(s, 1) after. */
+static int relax(lb_store *s)
+{
+    return sqlite3_get_autocommit(s->db) &&
+           sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void unrelax(lb_store *s, int relaxed)
+{
+    if (relaxed && sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+}
+
 /* Run a one-row query with one optional text parameter; *v its integer. */
 static lb_err query_int(lb_store *s, const char *sql, int64_t *v)
 {
@@ -1058,7 +1075,7 @@ lb_err lb_sync_acked_ids(lb_store *s, const char *epoch, const char (*ids)[LB_ID
                          size_t n, size_t *count)
 {
     size_t i, marked = 0;
-    int own = 0, reset = 0;
+    int own = 0, reset = 0, relaxed = relax(s);
     lb_err err = lb_store_write_begin(s, &own);
     if (!err)
         err = epoch_check(s, epoch, &reset);
@@ -1070,6 +1087,7 @@ lb_err lb_sync_acked_ids(lb_store *s, const char *epoch, const char (*ids)[LB_ID
             err = mark_pushed(s, ids[i], &marked);
     }
     err = lb_store_write_end(s, own, err);
+    unrelax(s, relaxed);
     if (!err)
         *count = marked;
     return err;
@@ -1138,6 +1156,7 @@ struct lb_sync_pull {
     json_t *hold;           /* caseload -> the highest seq that may be saved */
     int hold_all;           /* save no cursor of this answer */
     int redo;               /* a change failed without a savepoint: start again */
+    int relaxed;            /* synchronous=NORMAL for it (relax) */
     size_t applied, rejected, nkeys;
     int64_t ids[KEY_CACHE];
     int have[KEY_CACHE];
@@ -1376,6 +1395,7 @@ static void pull_free(lb_sync_pull *p)
 {
     if (!p)
         return;
+    unrelax(p->s, p->relaxed);
     json_decref(p->hold);
     json_decref(p->cursors);
     sodium_free(p->keys);
@@ -1388,7 +1408,10 @@ static void pull_free(lb_sync_pull *p)
 static lb_err pull_start(lb_sync_pull *p)
 {
     int reset = 0;
-    lb_err err = lb_store_write_begin(p->s, &p->own);
+    lb_err err;
+    if (!p->relaxed)
+        p->relaxed = relax(p->s);
+    err = lb_store_write_begin(p->s, &p->own);
     if (err)
         return err;
     err = epoch_check(p->s, p->epoch, &reset);
