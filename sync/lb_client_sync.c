@@ -13,6 +13,13 @@
  *     "pending", makes key 1 only when the server's key id is 0, and puts
  *     a key it holds but the server does not know (a rotation cut short)
  *     back on the server.
+ * Both directions keep the network and the store busy at once: a push
+ * batch is in flight (lb_client_post_bin_start) while the next is sealed
+ * from the outbox after it, and the next pull answer is asked for while
+ * the last one applies (with the cursors it will leave; when they come out
+ * otherwise, a key was missing or the epoch changed, that answer is
+ * dropped).  While a request is in flight only the store is touched; a
+ * failure meanwhile is reported once the request is back.
  */
 #include <stdint.h>
 #include <stdio.h>
