@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include "lb_buf.h"
 #include "lb_change.h"
+#include "lb_json.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 
@@ -20,6 +21,11 @@
 static const char SQL_INSERT[] =
     "INSERT INTO changes(id, kind, record, person, caseload, hlc, device, schema, body) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+/* A change that came from the server is on the server already: the sync
+ * outbox (changes.pushed, schema/device/004_sync.sql) skips it. */
+static const char SQL_INSERT_SYNCED[] =
+    "INSERT INTO changes(id, kind, record, person, caseload, hlc, device, schema, body, pushed) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)";
 static const char SQL_EXISTS[] = "SELECT 1 FROM changes WHERE id = ?1";
 static const char SQL_ALL[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
@@ -75,9 +81,9 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     return err;
 }
 
-static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext)
+static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, int synced)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_INSERT);
+    sqlite3_stmt *st = lb_store_stmt(s, synced ? SQL_INSERT_SYNCED : SQL_INSERT);
     unsigned char *body = NULL;
     size_t len = 0;
     int rc;
@@ -105,8 +111,8 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext)
 }
 
 /* Keep c in the log, then merge it into its record (or create the record,
- * when c made its id just now: fresh). */
-static lb_err change_keep(lb_store *s, const lb_change *c, int fresh)
+ * when c made its id just now: fresh); synced: c came from the server. */
+static lb_err change_keep(lb_store *s, const lb_change *c, int fresh, int synced)
 {
     lb_change kept = *c;
     lb_buf f;
@@ -116,7 +122,7 @@ static lb_err change_keep(lb_store *s, const lb_change *c, int fresh)
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
                             LB_BODY_MAX);
     if (!err)
-        err = change_insert(s, c, f.data);
+        err = change_insert(s, c, f.data, synced);
     lb_buf_wipe(&f);
     kept.seq = sqlite3_last_insert_rowid(s->db);
     if (err)
@@ -184,7 +190,7 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
     if (!err && record)
         err = lb_record_stamps(s, c.record, fields, &c.prev);
     if (!err)
-        err = change_keep(s, &c, record == NULL);
+        err = change_keep(s, &c, record == NULL, 0);
     json_decref(c.prev);
     err = lb_store_write_end(s, own, err);
     if (!err && record_out)
@@ -207,7 +213,7 @@ lb_err lb_change_known(lb_store *s, const char *id, int *known)
     return LB_OK;
 }
 
-lb_err lb_change_apply(lb_store *s, const lb_change *c)
+static lb_err change_apply(lb_store *s, const lb_change *c, int synced, int *fresh)
 {
     int own, known = 0;
     lb_err err = lb_store_write_begin(s, &own);
@@ -220,9 +226,22 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c)
         err = lb_change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
-        err = change_keep(s, c, 0);
+        err = change_keep(s, c, 0, synced);
     }
-    return lb_store_write_end(s, own, err);
+    err = lb_store_write_end(s, own, err);
+    if (!err && fresh)
+        *fresh = !known;
+    return err;
+}
+
+lb_err lb_change_apply(lb_store *s, const lb_change *c)
+{
+    return change_apply(s, c, 0, NULL);
+}
+
+lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh)
+{
+    return change_apply(s, c, 1, fresh);
 }
 
 static lb_err row_text(lb_store *s, sqlite3_stmt *st, int col, char *dst, size_t cap)
@@ -236,26 +255,52 @@ static lb_err row_text(lb_store *s, sqlite3_stmt *st, int col, char *dst, size_t
     return LB_OK;
 }
 
+lb_err lb_change_content(lb_store *s, const lb_change *c, const unsigned char *body,
+                         size_t len, unsigned char **text, size_t *textlen)
+{
+    char ad[AD_MAX];
+    size_t adlen = change_ad(c, ad);
+    unsigned char *plain = len >= LB_SEAL_OVERHEAD ? malloc(len - LB_SEAL_OVERHEAD + 1) : NULL;
+    lb_err err = len < LB_SEAL_OVERHEAD ? LB_ERR_TAMPERED : plain ? LB_OK : LB_ERR_NOMEM;
+    if (!err)
+        err = lb_open(s->keys, body, len, (unsigned char *)ad, adlen, plain);
+    if (err == LB_ERR_TAMPERED)
+        lb_store_fail(s, err, "change %s (record %s) failed its integrity check: the store "
+                      "was altered or damaged (run 'linkbook check'; restore from a backup "
+                      "or sync again)", c->id, c->record);
+    if (err) {
+        free(plain);
+        return err;
+    }
+    plain[len - LB_SEAL_OVERHEAD] = '\0';
+    *text = plain;
+    *textlen = len - LB_SEAL_OVERHEAD;
+    return LB_OK;
+}
+
 /* Decrypt the body of the current row of st (columns from base on, in the
  * order of SQL_ONE) into c's author and fields. */
 static lb_err row_open(lb_store *s, sqlite3_stmt *st, int base, lb_change *c)
 {
-    char ad[AD_MAX];
-    size_t adlen = change_ad(c, ad), len = (size_t)sqlite3_column_bytes(st, base + 8);
+    size_t len = (size_t)sqlite3_column_bytes(st, base + 8), textlen = 0;
     const unsigned char *body = sqlite3_column_blob(st, base + 8);
-    unsigned char *plain = len >= LB_SEAL_OVERHEAD ? malloc(len - LB_SEAL_OVERHEAD + 1) : NULL;
+    unsigned char *plain = NULL;
     const char *author;
     json_t *j = NULL;
-    lb_err err = len < LB_SEAL_OVERHEAD ? LB_ERR_TAMPERED : plain ? LB_OK : LB_ERR_NOMEM;
-    if (!err)
-        err = lb_open(s->keys, body, len, (unsigned char *)ad, adlen, plain);
+    lb_err err = lb_change_content(s, c, body, len, &plain, &textlen);
     if (!err) {
-        j = json_loadb((char *)plain, len - LB_SEAL_OVERHEAD, 0, NULL);
-        sodium_memzero(plain, len - LB_SEAL_OVERHEAD);
-        if (!j || json_unpack(j, "{s:s, s:o, s?o}", "a", &author, "f", &c->fields,
-                              "p", &c->prev) != 0 || (c->prev && !json_is_object(c->prev))) {
+        lb_err perr = lb_json_parse((char *)plain, textlen, 0, &j);
+        sodium_memzero(plain, textlen);
+        if (perr == LB_ERR_NOMEM)
+            err = perr;
+        else if (!j || json_unpack(j, "{s:s, s:o, s?o}", "a", &author, "f", &c->fields,
+                                   "p", &c->prev) != 0 ||
+                 (c->prev && !json_is_object(c->prev))) {
             c->fields = c->prev = NULL; /* borrowed from j, which goes */
-            err = LB_ERR_TAMPERED;
+            err = lb_store_fail(s, LB_ERR_TAMPERED, "change %s (record %s) failed its "
+                                "integrity check: the store was altered or damaged (run "
+                                "'linkbook check'; restore from a backup or sync again)",
+                                c->id, c->record);
         }
     }
     if (!err) {
@@ -265,10 +310,6 @@ static lb_err row_open(lb_store *s, sqlite3_stmt *st, int base, lb_change *c)
         if (!c->author)
             err = LB_ERR_NOMEM;
     }
-    if (err == LB_ERR_TAMPERED)
-        lb_store_fail(s, err, "change %s (record %s) failed its integrity check: the store "
-                      "was altered or damaged (run 'linkbook check'; restore from a backup "
-                      "or sync again)", c->id, c->record);
     json_decref(j);
     free(plain);
     return err;

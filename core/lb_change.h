@@ -68,9 +68,24 @@ lb_err lb_change_known(lb_store *s, const char *id, int *known);
  * and keep it in the log; a change already in the log is a no-op. */
 lb_err lb_change_apply(lb_store *s, const lb_change *c);
 
+/* The same for a change that came from the server: kept as on the server
+ * already (the sync outbox skips it); *fresh 1 if the log did not have it
+ * (a change it had is left as it was). */
+lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh);
+
 /* Read the change at log position seq, decrypted, into *c (release with
  * lb_change_clear).  LB_ERR_NOTFOUND, or LB_ERR_TAMPERED naming it. */
 lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c);
+
+/* The sealed content of a change row, decrypted as its writer made it: the
+ * compact JSON {"a": author, "f": fields, "p": prev stamps (when any)}.  c
+ * holds the row's clear facts (id, kind, record, person, caseload, hlc,
+ * device, schema; author and fields unused), body and len its sealed body.
+ * *text is a new NUL-terminated buffer of *textlen bytes; the caller wipes
+ * and frees it.  LB_ERR_TAMPERED (message set) when it fails to open.  For
+ * readers that pass the content on without parsing it (the sync outbox). */
+lb_err lb_change_content(lb_store *s, const lb_change *c, const unsigned char *body,
+                         size_t len, unsigned char **text, size_t *textlen);
 
 /* Visit every change in log order, decrypted.  cb returns non-zero to stop. */
 typedef int (*lb_change_cb)(const lb_change *c, void *ctx);

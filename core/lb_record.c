@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include "lb_buf.h"
 #include "lb_conflict.h"
+#include "lb_json.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 
@@ -52,7 +53,7 @@ static lb_err state_open(lb_store *s, const char *id, const char *kind, const ch
     char ad[AD_MAX];
     size_t adlen = record_ad(id, kind, person, ad);
     unsigned char *plain;
-    json_t *j;
+    json_t *j = NULL;
     lb_err err;
     if (len < LB_SEAL_OVERHEAD)
         return tampered(s, id);
@@ -64,10 +65,12 @@ static lb_err state_open(lb_store *s, const char *id, const char *kind, const ch
         free(plain);
         return err == LB_ERR_TAMPERED ? tampered(s, id) : err;
     }
-    j = json_loadb((char *)plain, len - LB_SEAL_OVERHEAD, 0, NULL);
+    err = lb_json_parse((char *)plain, len - LB_SEAL_OVERHEAD, 0, &j);
     sodium_memzero(plain, len - LB_SEAL_OVERHEAD);
     free(plain);
-    if (!j || !json_is_object(json_object_get(j, "f")) || !json_is_string(json_object_get(j, "c"))) {
+    if (err == LB_ERR_NOMEM)
+        return err;
+    if (err || !json_is_object(json_object_get(j, "f")) || !json_is_string(json_object_get(j, "c"))) {
         json_decref(j);
         return tampered(s, id);
     }

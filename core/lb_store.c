@@ -424,10 +424,13 @@ static lb_err db_open(lb_store *s, int create)
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
     /* WAL for crash safety; FULL so a committed record survives power loss;
-     * temporary tables and sorts in memory so nothing spills to temp files. */
+     * temporary tables and sorts in memory so nothing spills to temp files.
+     * No memory map: every page read goes through the 16 MiB page cache, so
+     * a process's memory stays bounded whatever the store's size (a mapped
+     * store counted in full against it once a query had scanned it). */
     err = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                       "PRAGMA temp_store=MEMORY; PRAGMA trusted_schema=OFF; "
-                      "PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456",
+                      "PRAGMA cache_size=-16384; PRAGMA mmap_size=0",
                    "opening the store");
     return err;
 }

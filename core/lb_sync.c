@@ -9,14 +9,17 @@
  * worker's and team's names) is lb_seal'd under the data key with the
  * associated data "lbs1|STORE|KEY"; a team key with "lbk1|STORE|ID".
  *
- * Envelopes (the wire shape of sync/lb_proto.h, built here with libsodium
- * and jansson because core/ does not depend on sync/):
- *   {"id", "person", "key", "body", "assign": {"caseload", "active"}}
- * body = base64 (standard, padded) of nonce (24) || XChaCha20-Poly1305
- * ciphertext of the change as compact JSON {"kind", "record", "caseload",
- * "hlc", "device", "author", "fields", "schema", "prev" (when any)}, under team key "key",
- * with the associated data "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE is
- * 1 or 0) for an assignment, "lbe1|ID|PERSON|KEY|-" otherwise.
+ * Envelopes: the routing facts (id, person, key, assign) beside body =
+ * nonce (24) || XChaCha20-Poly1305 ciphertext, under team key "key", of the
+ * change as compact JSON {"kind", "record", "caseload", "hlc", "device",
+ * "schema", "a": author, "f": fields, "p": prev stamps (when any)}: the
+ * clear facts, then the change's stored content copied as it is, so the
+ * outbox neither parses nor writes the fields again.  The associated data
+ * is "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE is 1 or 0) for an
+ * assignment, "lbe1|ID|PERSON|KEY|-" otherwise.  Envelopes are handed over
+ * as lb_sync_envelope views (sync/lb_proto.c frames them for the wire; core/
+ * does not depend on sync/); the JSON form (body in base64) remains for
+ * tests and tools.
  *
  * A team key this device does not hold yet: the envelope is not applied,
  * is counted as rejected (reason "no team key N yet") and no cursor moves
@@ -38,6 +41,7 @@
 #include <sodium.h>
 #include "lb_buf.h"
 #include "lb_change.h"
+#include "lb_json.h"
 #include "lb_record.h"
 #include "lb_store_priv.h"
 #include "lb_sync.h"
@@ -48,7 +52,7 @@
 #define TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEALED_KEY_LEN (LB_SYNC_TEAM_KEY_LEN + crypto_box_SEALBYTES)
 #define KEY_CACHE 8
-#define ENV_JSON_OVERHEAD 160   /* an envelope's JSON beside its base64 body */
+#define ENV_PLAIN_GROWTH 160    /* an envelope's plaintext beyond the stored content */
 #define TEXT_MAX 256            /* enrolment facts */
 
 static const char SQL_META_GET[] = "SELECT value FROM sync_meta WHERE key = ?1";
@@ -58,8 +62,6 @@ static const char SQL_KEY_GET[] = "SELECT sealed FROM team_keys WHERE key_id = ?
 static const char SQL_KEY_PUT[] =
     "INSERT OR IGNORE INTO team_keys(key_id, sealed) VALUES (?1, ?2)";
 static const char SQL_KEY_MAX[] = "SELECT coalesce(max(key_id), 0) FROM team_keys";
-static const char SQL_OUTBOX[] =
-    "SELECT seq FROM changes WHERE pushed = 0 ORDER BY seq LIMIT ?1";
 static const char SQL_PENDING[] = "SELECT count(*) FROM changes WHERE pushed = 0";
 static const char SQL_ACK[] = "UPDATE changes SET pushed = 1 WHERE id = ?1 AND pushed = 0";
 static const char SQL_CURSORS[] = "SELECT caseload, seq FROM cursors ORDER BY caseload";
@@ -125,6 +127,23 @@ static lb_err exec(lb_store *s, const char *sql, const char *what)
 {
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? LB_OK : lb_store_sqlfail(s, rc, what);
+}
+
+/* Sync's own transactions (acknowledgements, pull answers) need not wait
+ * for the disk: a power cut can lose them, never what the user recorded
+ * (those commits keep synchronous=FULL, and WAL keeps commits in order),
+ * and the next sync does them again.  relax(s) before such a transaction:
+ * 1 if it switched (outside any transaction only); unrelax(s, 1) after. */
+static int relax(lb_store *s)
+{
+    return sqlite3_get_autocommit(s->db) &&
+           sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+static void unrelax(lb_store *s, int relaxed)
+{
+    if (relaxed && sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 }
 
 /* Run a one-row query with one optional text parameter; *v its integer. */
@@ -701,19 +720,21 @@ lb_err lb_sync_enrolled(lb_store *s, const char *url, int insecure, const json_t
 
 /* ---- epoch ---------------------------------------------------------------------------- */
 
-/* Keep the server epoch an answer names.  A new one (the server's database
- * was restored or replaced): every change goes back into the outbox and
- * every cursor back to 0; *reset says so. */
-static lb_err epoch_check(lb_store *s, const json_t *resp, int *reset)
+/* Keep the server epoch an answer names (now; NULL or "" when it names
+ * none).  A new one (the server's database was restored or replaced):
+ * every change goes back into the outbox and every cursor back to 0;
+ * *reset says so. */
+static lb_err epoch_check(lb_store *s, const char *now, int *reset)
 {
-    char now[TEXT_MAX + 1];
     unsigned char *old = NULL;
     size_t len;
     lb_err err;
     *reset = 0;
-    epoch_text(resp, now);
-    if (!now[0])
+    if (!now || !now[0])
         return LB_OK;
+    if (!is_name(now, TEXT_MAX))
+        return lb_store_fail(s, LB_ERR_INVALID, "the server's epoch is not a short "
+                             "printable name");
     err = meta_get(s, "epoch", &old, &len);
     if (!err && old && strcmp((char *)old, now) != 0) {
         *reset = 1;
@@ -765,126 +786,262 @@ static lb_err assign_facts(lb_store *s, const lb_change *c, int *has,
     return LB_OK;
 }
 
-/* The change as the sealed plaintext of an envelope (compact JSON). */
-static lb_err change_plain(const lb_change *c, lb_buf *b)
+/* Append the short name t (kind, caseload: no control characters, see
+ * is_name) as a JSON string. */
+static int add_json_name(lb_buf *b, const char *t)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:O, s:i}", "kind", c->kind,
-                          "record", c->record, "caseload", c->caseload,
-                          "hlc", (json_int_t)c->hlc, "device", c->device,
-                          "author", c->author, "fields", c->fields, "schema", c->schema);
-    int rc = !j || (c->prev && json_object_set(j, "prev", c->prev)) ? -1 : lb_buf_add_json(b, j);
-    json_decref(j);
-    return rc ? LB_ERR_NOMEM : LB_OK;
+    char out[2 * (LB_CASELOAD_MAX + LB_KIND_MAX) + 4];
+    size_t n = 0;
+    out[n++] = '"';
+    for (; *t && n + 3 < sizeof out; t++) {
+        if (*t == '"' || *t == '\\')
+            out[n++] = '\\';
+        out[n++] = *t;
+    }
+    out[n++] = '"';
+    return *t ? -1 : lb_buf_add(b, out, n);
 }
 
-static lb_err envelope_json(const lb_change *c, int64_t key_id, const char *body, int has,
-                            const char *caseload, int active, json_t **out)
+/* The sealed plaintext of an envelope: the clear facts of c, then the
+ * stored content {"a", "f", "p"} (text) in the same object. */
+static lb_err envelope_plain(const lb_change *c, const unsigned char *text, size_t len,
+                             lb_buf *b)
 {
-    json_t *e = json_pack("{s:s, s:s, s:I, s:s}", "id", c->id, "person", c->person,
-                          "key", (json_int_t)key_id, "body", body);
-    if (e && has && json_object_set_new(e, "assign", json_pack("{s:s, s:b}", "caseload",
-                                                                 caseload, "active", active))) {
-        json_decref(e);
-        e = NULL;
-    }
-    *out = e;
-    return e ? LB_OK : LB_ERR_NOMEM;
+    char num[96];
+    int n;
+    if (len < 3 || text[0] != '{' || text[1] != '"' || text[len - 1] != '}')
+        return LB_ERR_TAMPERED;
+    b->len = 0;
+    n = snprintf(num, sizeof num, ",\"hlc\":%" PRIu64 ",\"device\":\"%s\",\"schema\":%d,",
+                 c->hlc, c->device, c->schema);
+    if (lb_buf_adds(b, "{\"kind\":") || add_json_name(b, c->kind) ||
+        lb_buf_adds(b, ",\"record\":\"") || lb_buf_adds(b, c->record) ||
+        lb_buf_adds(b, "\",\"caseload\":") || add_json_name(b, c->caseload) ||
+        n < 0 || (size_t)n >= sizeof num || lb_buf_add(b, num, (size_t)n) ||
+        lb_buf_add(b, text + 1, len - 1))
+        return LB_ERR_NOMEM;
+    return LB_OK;
 }
 
-/* Seal c with team key tk (id key_id) into an envelope; *size about its
- * JSON length. */
-static lb_err envelope_make(lb_store *s, const lb_change *c, int64_t key_id,
-                            const unsigned char *tk, json_t **env, size_t *size)
+#define NONCE_POOL 64
+
+/* What sealing the outbox needs, reused from one envelope to the next. */
+typedef struct outbox {
+    lb_store *s;
+    int64_t key_id;
+    const unsigned char *tk;
+    lb_buf plain;               /* the plaintext being sealed (wiped) */
+    unsigned char *sealed;      /* nonce || ciphertext */
+    size_t sealed_cap;
+    unsigned char nonces[NONCE_LEN * NONCE_POOL];
+    size_t nonces_left;
+} outbox;
+
+static const unsigned char *next_nonce(outbox *o)
 {
-    char ad[ENV_AD_MAX], caseload[LB_CASELOAD_MAX + 1] = "", *b64 = NULL;
-    unsigned char *sealed = NULL;
-    size_t adlen, slen = 0;
-    int has = 0, active = 0;
-    lb_buf b;
-    lb_err err = assign_facts(s, c, &has, caseload, &active);
-    lb_buf_init(&b, 2 * (size_t)LB_BODY_MAX);
-    if (!err)
-        err = change_plain(c, &b);
-    adlen = env_ad(c->id, c->person, key_id, has, caseload, active, ad);
-    if (!err && !(sealed = malloc(slen = NONCE_LEN + b.len + TAG_LEN)))
-        err = LB_ERR_NOMEM;
-    if (!err) {
-        randombytes_buf(sealed, NONCE_LEN);
-        crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + NONCE_LEN, NULL,
-                                                   (unsigned char *)b.data, b.len,
-                                                   (unsigned char *)ad, adlen, NULL, sealed, tk);
-        if (!(b64 = b64_encode(sealed, slen)))
-            err = LB_ERR_NOMEM;
+    if (o->nonces_left == 0) {
+        randombytes_buf(o->nonces, sizeof o->nonces);
+        o->nonces_left = NONCE_POOL;
+    }
+    return o->nonces + NONCE_LEN * --o->nonces_left;
+}
+
+/* Seal o->plain for c into o->sealed and describe it in e. */
+static lb_err envelope_seal(outbox *o, const lb_change *c, lb_sync_envelope *e)
+{
+    char ad[ENV_AD_MAX];
+    size_t adlen, need = NONCE_LEN + o->plain.len + TAG_LEN;
+    if (need > o->sealed_cap) {
+        unsigned char *p = realloc(o->sealed, need);
+        if (!p)
+            return LB_ERR_NOMEM;
+        o->sealed = p;
+        o->sealed_cap = need;
+    }
+    memcpy(e->id, c->id, LB_ID_HEX + 1);
+    memcpy(e->person, c->person, LB_ID_HEX + 1);
+    e->key = o->key_id;
+    adlen = env_ad(e->id, e->person, e->key, e->has_assign, e->caseload, e->active, ad);
+    memcpy(o->sealed, next_nonce(o), NONCE_LEN);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(o->sealed + NONCE_LEN, NULL,
+                                               (unsigned char *)o->plain.data, o->plain.len,
+                                               (unsigned char *)ad, adlen, NULL, o->sealed,
+                                               o->tk);
+    e->body = o->sealed;
+    e->body_len = need;
+    return LB_OK;
+}
+
+static const char SQL_OUTBOX_ROWS[] =
+    "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
+    "FROM changes WHERE pushed = 0 AND seq > ?2 ORDER BY seq LIMIT ?1";
+
+/* Copy text column col of st into dst (cap bytes); -1 if it does not fit. */
+static int col_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    size_t n = v ? strlen(v) : 0;
+    if (!v || n >= cap)
+        return -1;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+/* The clear facts of an outbox row into c (author and fields unset). */
+static lb_err row_facts(lb_store *s, sqlite3_stmt *st, lb_change *c)
+{
+    memset(c, 0, sizeof *c);
+    if (col_text(st, 0, c->id, sizeof c->id) || col_text(st, 1, c->kind, sizeof c->kind) ||
+        col_text(st, 2, c->record, sizeof c->record) ||
+        col_text(st, 3, c->person, sizeof c->person) ||
+        col_text(st, 4, c->caseload, sizeof c->caseload) ||
+        col_text(st, 6, c->device, sizeof c->device))
+        return lb_store_fail(s, LB_ERR_CORRUPT, "the change log of store %s is damaged "
+                             "(run 'linkbook check')", s->dir);
+    c->hlc = (uint64_t)sqlite3_column_int64(st, 5);
+    c->schema = sqlite3_column_int(st, 7);
+    c->seq = sqlite3_column_int64(st, 9);
+    return LB_OK;
+}
+
+/* The envelope of the outbox row at st, into e (a view into o). */
+static lb_err outbox_row(outbox *o, sqlite3_stmt *st, lb_sync_envelope *e)
+{
+    lb_change c;
+    unsigned char *text = NULL;
+    size_t tlen = 0;
+    lb_err err = row_facts(o->s, st, &c);
+    memset(e, 0, sizeof *e);
+    if (!err && strcmp(c.kind, "assignment") == 0) {
+        lb_change full;
+        if ((err = lb_change_read(o->s, c.seq, &full)) == LB_OK) {
+            err = assign_facts(o->s, &full, &e->has_assign, e->caseload, &e->active);
+            lb_change_clear(&full);
+        }
     }
     if (!err)
-        err = envelope_json(c, key_id, b64, has, caseload, active, env);
+        err = lb_change_content(o->s, &c, sqlite3_column_blob(st, 8),
+                                (size_t)sqlite3_column_bytes(st, 8), &text, &tlen);
+    if (!err && (err = envelope_plain(&c, text, tlen, &o->plain)) == LB_ERR_TAMPERED)
+        lb_store_fail(o->s, err, "change %s of store %s holds no change content (run "
+                      "'linkbook check')", c.id, o->s->dir);
+    if (text) {
+        sodium_memzero(text, tlen);
+        free(text);
+    }
     if (!err)
-        *size = strlen(b64) + ENV_JSON_OVERHEAD;
-    lb_buf_wipe(&b);
-    free(sealed);
-    free(b64);
+        err = envelope_seal(o, &c, e);
+    if (o->plain.data)
+        sodium_memzero(o->plain.data, o->plain.len);
     return err;
 }
 
-static lb_err outbox_fill(lb_store *s, int64_t key_id, const unsigned char *tk,
-                          size_t max_count, size_t max_bytes, json_t *arr)
+/* Hand the outbox after *after to fn, up to max_count envelopes and about
+ * max_bytes; *after moves to the last one, *more says whether any is left. */
+static lb_err outbox_fill(outbox *o, int64_t *after, size_t max_count, size_t max_bytes,
+                          lb_sync_envelope_fn fn, void *ctx, size_t *count, int *more)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_OUTBOX);
-    size_t bytes = 0, size = 0;
+    sqlite3_stmt *st = lb_store_stmt(o->s, SQL_OUTBOX_ROWS);
+    size_t bytes = 0;
     int rc = SQLITE_DONE;
     lb_err err = LB_OK;
     if (!st)
         return LB_ERR_INTERNAL;
-    sqlite3_bind_int64(st, 1, max_count > (uint64_t)INT64_MAX ? INT64_MAX
-                                                              : (sqlite3_int64)max_count);
+    /* One row more than asked: whether any is left. */
+    sqlite3_bind_int64(st, 1, max_count >= (uint64_t)INT64_MAX ? INT64_MAX
+                                                               : (sqlite3_int64)max_count + 1);
+    sqlite3_bind_int64(st, 2, *after);
+    *more = 0;
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        lb_change c;
-        json_t *env = NULL;
-        err = lb_change_read(s, sqlite3_column_int64(st, 0), &c);
-        if (!err) {
-            err = envelope_make(s, &c, key_id, tk, &env, &size);
-            lb_change_clear(&c);
-        }
-        if (!err && json_array_size(arr) > 0 && bytes + size > max_bytes) {
-            json_decref(env);
+        lb_sync_envelope e;
+        size_t size = (size_t)sqlite3_column_bytes(st, 8) + ENV_PLAIN_GROWTH;
+        if (*count == max_count || (*count > 0 && bytes + size > max_bytes)) {
+            *more = 1;
             break;
         }
-        if (!err && json_array_append_new(arr, env) != 0)
+        err = outbox_row(o, st, &e);
+        if (!err && fn(ctx, &e) != 0)
             err = LB_ERR_NOMEM;
-        bytes += size;
+        if (!err) {
+            bytes += size;
+            (*count)++;
+            *after = sqlite3_column_int64(st, 9);
+        }
     }
     if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        err = lb_store_sqlfail(s, rc, "reading the outbox");
+        err = lb_store_sqlfail(o->s, rc, "reading the outbox");
     sqlite3_reset(st);
     return err;
+}
+
+lb_err lb_sync_outbox_each(lb_store *s, int64_t *after, size_t max_count, size_t max_bytes,
+                           lb_sync_envelope_fn fn, void *ctx, size_t *count, int *more)
+{
+    unsigned char *tk = sodium_malloc(LB_SYNC_TEAM_KEY_LEN);
+    outbox o;
+    int64_t last = *after;
+    size_t got = 0;
+    int found = 0, left = 0;
+    lb_err err = tk ? lb_store_need_keys(s) : LB_ERR_NOMEM;
+    memset(&o, 0, sizeof o);
+    o.s = s;
+    o.tk = tk;
+    lb_buf_init(&o.plain, 2 * (size_t)LB_BODY_MAX);
+    if (!err)
+        err = query_int(s, SQL_KEY_MAX, &o.key_id);
+    if (!err && o.key_id > 0)
+        err = team_key_get(s, o.key_id, tk, &found);
+    if (!err && !found)
+        err = lb_store_fail(s, LB_ERR_LOCKED, "this device holds no team key yet: a supervisor "
+                            "must approve it first (sync again later)");
+    if (!err)
+        err = outbox_fill(&o, &last, max_count, max_bytes, fn, ctx, &got, &left);
+    sodium_free(tk);
+    lb_buf_wipe(&o.plain);
+    free(o.sealed);
+    sodium_memzero(o.nonces, sizeof o.nonces);
+    if (err)
+        return err;
+    *after = last;
+    *count = got;
+    *more = left;
+    return LB_OK;
+}
+
+/* The JSON form of an envelope, appended to the array ctx. */
+static int envelope_json_add(void *ctx, const lb_sync_envelope *e)
+{
+    char *b64 = b64_encode(e->body, e->body_len);
+    json_t *j = b64 ? json_pack("{s:s, s:s, s:I, s:s}", "id", e->id, "person", e->person,
+                                "key", (json_int_t)e->key, "body", b64) : NULL;
+    free(b64);
+    if (j && e->has_assign &&
+        json_object_set_new(j, "assign", json_pack("{s:s, s:b}", "caseload", e->caseload,
+                                                   "active", e->active)) != 0) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j ? json_array_append_new(ctx, j) : -1;
 }
 
 lb_err lb_sync_outbox(lb_store *s, size_t max_count, size_t max_bytes, json_t **envelopes,
                       size_t *pending)
 {
-    unsigned char *tk = sodium_malloc(LB_SYNC_TEAM_KEY_LEN);
     json_t *arr = json_array();
-    int64_t key_id = 0, n = 0;
-    int found = 0;
-    lb_err err = tk && arr ? lb_store_need_keys(s) : LB_ERR_NOMEM;
+    int64_t after = 0;
+    size_t count = 0;
+    int more = 0;
+    /* base64 is 4/3 of the body */
+    lb_err err = arr ? lb_sync_outbox_each(s, &after, max_count, max_bytes / 4 * 3,
+                                           envelope_json_add, arr, &count, &more)
+                     : LB_ERR_NOMEM;
     if (!err)
-        err = query_int(s, SQL_KEY_MAX, &key_id);
-    if (!err && key_id > 0)
-        err = team_key_get(s, key_id, tk, &found);
-    if (!err && !found)
-        err = lb_store_fail(s, LB_ERR_LOCKED, "this device holds no team key yet: a supervisor "
-                            "must approve it first (sync again later)");
-    if (!err)
-        err = outbox_fill(s, key_id, tk, max_count, max_bytes, arr);
-    if (!err)
-        err = query_int(s, SQL_PENDING, &n);
-    sodium_free(tk);
+        err = lb_sync_pending(s, pending);
     if (err) {
         json_decref(arr);
         return err;
     }
     *envelopes = arr;
-    *pending = (size_t)n;
     return LB_OK;
 }
 
@@ -914,18 +1071,38 @@ static lb_err mark_pushed(lb_store *s, const char *id, size_t *n)
     return LB_OK;
 }
 
+lb_err lb_sync_acked_ids(lb_store *s, const char *epoch, const char (*ids)[LB_ID_HEX + 1],
+                         size_t n, size_t *count)
+{
+    size_t i, marked = 0;
+    int own = 0, reset = 0, relaxed = relax(s);
+    lb_err err = lb_store_write_begin(s, &own);
+    if (!err)
+        err = epoch_check(s, epoch, &reset);
+    for (i = 0; i < n && !err; i++) {
+        if (!is_id(ids[i]))
+            err = lb_store_fail(s, LB_ERR_INVALID, "the push answer has an ack without a "
+                                "valid change id");
+        else
+            err = mark_pushed(s, ids[i], &marked);
+    }
+    err = lb_store_write_end(s, own, err);
+    unrelax(s, relaxed);
+    if (!err)
+        *count = marked;
+    return err;
+}
+
 lb_err lb_sync_acked(lb_store *s, const json_t *resp, size_t *count)
 {
     json_t *acks = json_object_get(resp, "acks"), *a;
-    size_t i, n = 0;
-    int own = 0, reset = 0;
+    char epoch[TEXT_MAX + 1], (*ids)[LB_ID_HEX + 1] = NULL;
+    size_t i;
     lb_err err = lb_store_need_keys(s);
     if (!err && !json_is_array(acks))
         err = lb_store_fail(s, LB_ERR_INVALID, "the push answer has no \"acks\" list");
-    if (!err)
-        err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = epoch_check(s, resp, &reset);
+    if (!err && !(ids = calloc(json_array_size(acks) + 1, sizeof *ids)))
+        err = LB_ERR_NOMEM;
     json_array_foreach(acks, i, a) {
         const char *id = json_string_value(json_object_get(a, "id"));
         if (err)
@@ -934,11 +1111,13 @@ lb_err lb_sync_acked(lb_store *s, const json_t *resp, size_t *count)
             err = lb_store_fail(s, LB_ERR_INVALID, "the push answer has an ack without a "
                                 "valid \"id\"");
         else
-            err = mark_pushed(s, id, &n);
+            memcpy(ids[i], id, LB_ID_HEX + 1);
     }
-    err = lb_store_write_end(s, own, err);
+    epoch_text(resp, epoch);
     if (!err)
-        *count = n;
+        err = lb_sync_acked_ids(s, epoch, (const char (*)[LB_ID_HEX + 1])ids,
+                                json_array_size(acks), count);
+    free(ids);
     return err;
 }
 
@@ -966,70 +1145,27 @@ lb_err lb_sync_cursors(lb_store *s, json_t **cursors)
 
 /* ---- envelopes in ------------------------------------------------------------------------- */
 
-typedef struct env {
-    char id[LB_ID_HEX + 1], person[LB_ID_HEX + 1], caseload[LB_CASELOAD_MAX + 1];
-    int64_t key;
-    int has_assign, active;
-    unsigned char *body;    /* nonce || ciphertext */
-    size_t body_len;
-} env;
-
-typedef struct pull {
+struct lb_sync_pull {
     lb_store *s;
+    int own;                /* the transaction is the pull's own */
+    char *epoch;            /* as given to lb_sync_pull_begin (NULL: none) */
+    int careful;            /* each change under its own savepoint */
+    lb_sync_envelope *seen; /* envelopes given so far (not careful yet) */
+    size_t nseen, capseen;
+    json_t *cursors;        /* caseload -> seq, as the answer gave them */
     json_t *hold;           /* caseload -> the highest seq that may be saved */
     int hold_all;           /* save no cursor of this answer */
+    int redo;               /* a change failed without a savepoint: start again */
+    int relaxed;            /* synchronous=NORMAL for it (relax) */
     size_t applied, rejected, nkeys;
     int64_t ids[KEY_CACHE];
     int have[KEY_CACHE];
     unsigned char *keys;    /* KEY_CACHE team keys, guarded memory */
-} pull;
-
-static const char *assign_parse(const json_t *a, env *e)
-{
-    const char *c = json_string_value(json_object_get(a, "caseload"));
-    json_t *active = json_object_get(a, "active");
-    if (!is_name(c, LB_CASELOAD_MAX) || !json_is_boolean(active))
-        return "envelope: bad assign";
-    e->has_assign = 1;
-    snprintf(e->caseload, sizeof e->caseload, "%s", c);
-    e->active = json_is_true(active);
-    return NULL;
-}
-
-/* Check an envelope's metadata and decode its body.  LB_ERR_INVALID with
- * *why when it is to be rejected. */
-static lb_err env_parse(const json_t *j, env *e, const char **why)
-{
-    const char *id = json_string_value(json_object_get(j, "id"));
-    const char *person = json_string_value(json_object_get(j, "person"));
-    const char *body = json_string_value(json_object_get(j, "body"));
-    json_t *key = json_object_get(j, "key"), *assign = json_object_get(j, "assign");
-    int rc;
-    memset(e, 0, sizeof *e);
-    *why = !is_id(id) ? "envelope: bad id" : !is_id(person) ? "envelope: bad person"
-         : !json_is_integer(key) || json_integer_value(key) < 1 ? "envelope: bad key"
-         : !body ? "envelope: no body" : NULL;
-    if (!*why && assign && !json_is_null(assign))
-        *why = assign_parse(assign, e);
-    if (*why)
-        return LB_ERR_INVALID;
-    memcpy(e->id, id, LB_ID_HEX + 1);
-    memcpy(e->person, person, LB_ID_HEX + 1);
-    e->key = (int64_t)json_integer_value(key);
-    rc = b64_decode(body, &e->body, &e->body_len);
-    if (rc == -2)
-        return LB_ERR_NOMEM;
-    if (rc == 0 && e->body_len >= NONCE_LEN + TAG_LEN)
-        return LB_OK;
-    free(e->body);
-    e->body = NULL;
-    *why = "envelope: body is not base64 of a sealed change";
-    return LB_ERR_INVALID;
-}
+};
 
 /* Decrypt e with key into a new buffer (the caller wipes it). */
-static lb_err env_open(const env *e, const unsigned char *key, unsigned char **plain,
-                       size_t *plen, const char **why)
+static lb_err env_open(const lb_sync_envelope *e, const unsigned char *key,
+                       unsigned char **plain, size_t *plen, const char **why)
 {
     char ad[ENV_AD_MAX];
     size_t adlen = env_ad(e->id, e->person, e->key, e->has_assign, e->caseload, e->active, ad);
@@ -1053,20 +1189,32 @@ static lb_err env_open(const env *e, const unsigned char *key, unsigned char **p
 
 /* The change an envelope carries: its id and person from the (now
  * authenticated) metadata, the rest from the plaintext. */
-static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t len,
-                                lb_change *c, const char **why)
+/* An integer member of j, or -1 when it is absent or not an integer. */
+static json_int_t int_of(const json_t *j, const char *key)
 {
-    const char *kind, *record, *caseload, *device, *author;
-    json_int_t hlc = -1, schema = 0;
-    json_t *fields = NULL, *prev = NULL;
-    json_t *j = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
-    lb_err err = LB_OK;
-    if (!j || json_unpack(j, "{s:s, s:s, s:s, s:I, s:s, s:s, s:o, s:I, s?o}", "kind", &kind,
-                          "record", &record, "caseload", &caseload, "hlc", &hlc,
-                          "device", &device, "author", &author, "fields", &fields,
-                          "schema", &schema, "prev", &prev) != 0 ||
-        !is_name(kind, LB_KIND_MAX) || !is_id(record) || !is_name(caseload, LB_CASELOAD_MAX) ||
-        hlc < 0 || !is_id(device) || !json_is_object(fields) || schema < 1 || schema > 0xffff ||
+    const json_t *v = json_object_get(j, key);
+    return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static lb_err change_from_plain(const lb_sync_envelope *e, const unsigned char *plain,
+                                size_t len, lb_change *c, const char **why)
+{
+    json_t *j = NULL;
+    lb_err err = lb_json_parse((const char *)plain, len, 1, &j);
+    /* Plain lookups rather than json_unpack, whose format parsing cost as
+     * much as the rest of reading a change. */
+    const char *kind = json_string_value(json_object_get(j, "kind"));
+    const char *record = json_string_value(json_object_get(j, "record"));
+    const char *caseload = json_string_value(json_object_get(j, "caseload"));
+    const char *device = json_string_value(json_object_get(j, "device"));
+    const char *author = json_string_value(json_object_get(j, "a"));
+    json_t *fields = json_object_get(j, "f"), *prev = json_object_get(j, "p");
+    json_int_t hlc = int_of(j, "hlc"), schema = int_of(j, "schema");
+    if (err == LB_ERR_NOMEM)
+        return err;
+    if (!json_is_object(j) || !is_name(kind, LB_KIND_MAX) || !is_id(record) ||
+        !is_name(caseload, LB_CASELOAD_MAX) || hlc < 0 || !is_id(device) || !author ||
+        !json_is_object(fields) || schema < 1 || schema > 0xffff ||
         (prev && !json_is_object(prev)))
         err = LB_ERR_INVALID;
     if (!err) {
@@ -1074,8 +1222,8 @@ static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t
         memcpy(c->person, e->person, LB_ID_HEX + 1);
         memcpy(c->record, record, LB_ID_HEX + 1);
         memcpy(c->device, device, LB_ID_HEX + 1);
-        snprintf(c->kind, sizeof c->kind, "%s", kind);
-        snprintf(c->caseload, sizeof c->caseload, "%s", caseload);
+        memcpy(c->kind, kind, strlen(kind) + 1);
+        memcpy(c->caseload, caseload, strlen(caseload) + 1);
         c->hlc = (uint64_t)hlc;
         c->schema = (int)schema;
         c->fields = json_incref(fields);
@@ -1090,7 +1238,7 @@ static lb_err change_from_plain(const env *e, const unsigned char *plain, size_t
 }
 
 /* The routing facts beside the seal must say what the sealed change says. */
-static const char *assign_mismatch(const env *e, const lb_change *c)
+static const char *assign_mismatch(const lb_sync_envelope *e, const lb_change *c)
 {
     json_t *cl = json_object_get(c->fields, "caseload"), *ac = json_object_get(c->fields, "active");
     if (strcmp(c->kind, "assignment") != 0)
@@ -1104,31 +1252,57 @@ static const char *assign_mismatch(const env *e, const lb_change *c)
     return NULL;
 }
 
-/* Apply c (unless the log has it) under a savepoint, so a change the log
- * refuses leaves nothing behind; then it counts as on the server. */
-static lb_err pull_apply(pull *p, const lb_change *c, const char **why)
+static const char SQL_SAVEPOINT[] = "SAVEPOINT lb_pull";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO lb_pull";
+static const char SQL_RELEASE[] = "RELEASE lb_pull";
+
+/* Run one of the cached statements above. */
+static lb_err step_once(lb_store *s, const char *sql)
+{
+    sqlite3_stmt *st = lb_store_stmt(s, sql);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    if (st)
+        sqlite3_reset(st);
+    return !st ? LB_ERR_INTERNAL : rc == SQLITE_DONE ? LB_OK
+                                 : lb_store_sqlfail(s, rc, "applying a pulled change");
+}
+
+/* Apply c (unless the log has it), kept as on the server.  Careful: under
+ * a savepoint, so a change the log refuses leaves nothing behind.
+ * Otherwise (the common case: a savepoint per change cost a quarter of a
+ * pull) a refused change sets p->redo, and lb_sync_pull_envelope starts
+ * the answer again, carefully. */
+static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char **why)
 {
     size_t marked = 0;
-    int known = 0;
-    lb_err err = lb_change_known(p->s, c->id, &known);
-    if (!err && !known && !(err = exec(p->s, "SAVEPOINT lb_pull", "applying a pulled change"))) {
-        err = lb_change_apply(p->s, c);
+    int known = 0, fresh = 0;
+    lb_err err = LB_OK;
+    if (!p->careful) {
+        err = lb_change_apply_synced(p->s, c, &fresh);
         if (err == LB_ERR_INVALID) {
-            sqlite3_exec(p->s->db, "ROLLBACK TO lb_pull", NULL, NULL, NULL);
+            p->redo = 1;
+            return LB_OK;
+        }
+    } else if (!(err = lb_change_known(p->s, c->id, &known)) && !known &&
+               !(err = step_once(p->s, SQL_SAVEPOINT))) {
+        err = lb_change_apply_synced(p->s, c, &fresh);
+        if (err == LB_ERR_INVALID) {
+            step_once(p->s, SQL_ROLLBACK_TO);
             lb_store_forget_active(p->s);
             *why = "its change is malformed";
         }
-        sqlite3_exec(p->s->db, "RELEASE lb_pull", NULL, NULL, NULL);
-        p->applied += !err;
+        step_once(p->s, SQL_RELEASE);
     }
-    if (!err)
+    p->applied += !err && fresh;
+    if (!err && !fresh)
         err = mark_pushed(p->s, c->id, &marked);
     return err;
 }
 
 /* Open e with key and apply its change; LB_ERR_INVALID with *why when the
  * envelope is to be rejected. */
-static lb_err pull_open_apply(pull *p, const env *e, const unsigned char *key, const char **why)
+static lb_err pull_open_apply(lb_sync_pull *p, const lb_sync_envelope *e,
+                              const unsigned char *key, const char **why)
 {
     lb_change c;
     unsigned char *plain = NULL;
@@ -1150,7 +1324,7 @@ static lb_err pull_open_apply(pull *p, const env *e, const unsigned char *key, c
 }
 
 /* Team key id, from the cache or the store; *key NULL if not held. */
-static lb_err pull_key(pull *p, int64_t id, const unsigned char **key)
+static lb_err pull_key(lb_sync_pull *p, int64_t id, const unsigned char **key)
 {
     size_t i, slot;
     int found = 0;
@@ -1171,9 +1345,8 @@ static lb_err pull_key(pull *p, int64_t id, const unsigned char **key)
     return err;
 }
 
-static lb_err pull_reject(pull *p, const json_t *j, const char *why)
+static lb_err pull_reject(lb_sync_pull *p, const char *id, const char *why)
 {
-    const char *id = json_string_value(json_object_get(j, "id"));
     sqlite3_stmt *st = lb_store_stmt(p->s, SQL_REJECT);
     int rc;
     p->rejected++;
@@ -1187,9 +1360,245 @@ static lb_err pull_reject(pull *p, const json_t *j, const char *why)
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(p->s, rc, "noting a rejected envelope");
 }
 
+/* What is wrong with an envelope's metadata (NULL: nothing). */
+static const char *envelope_fault(const lb_sync_envelope *e)
+{
+    return !is_id(e->id) ? "envelope: bad id" : !is_id(e->person) ? "envelope: bad person"
+         : e->key < 1 ? "envelope: bad key"
+         : !e->body || e->body_len < NONCE_LEN + TAG_LEN ? "envelope: body too short to be sealed"
+         : e->has_assign && !is_name(e->caseload, LB_CASELOAD_MAX) ? "envelope: bad assign"
+         : NULL;
+}
+
+/* Apply or reject one envelope; *no_key when its team key is not held
+ * (then it is rejected and the caller holds the cursors back). */
+static lb_err pull_one(lb_sync_pull *p, const lb_sync_envelope *e, int *no_key)
+{
+    const char *why = envelope_fault(e);
+    const unsigned char *key = NULL;
+    char msg[64];
+    lb_err err = why ? LB_ERR_INVALID : pull_key(p, e->key, &key);
+    *no_key = 0;
+    if (!err && !key) {
+        snprintf(msg, sizeof msg, "no team key %" PRId64 " yet", e->key);
+        *no_key = 1;
+        err = pull_reject(p, e->id, msg);
+    } else if (!err) {
+        err = pull_open_apply(p, e, key, &why);
+    }
+    if (err == LB_ERR_INVALID && why)
+        err = pull_reject(p, e->id, why);
+    return err;
+}
+
+static void pull_free(lb_sync_pull *p)
+{
+    if (!p)
+        return;
+    unrelax(p->s, p->relaxed);
+    json_decref(p->hold);
+    json_decref(p->cursors);
+    sodium_free(p->keys);
+    free(p->epoch);
+    free(p->seen);
+    free(p);
+}
+
+/* Open the transaction and take the answer's epoch. */
+static lb_err pull_start(lb_sync_pull *p)
+{
+    int reset = 0;
+    lb_err err;
+    if (!p->relaxed)
+        p->relaxed = relax(p->s);
+    err = lb_store_write_begin(p->s, &p->own);
+    if (err)
+        return err;
+    err = epoch_check(p->s, p->epoch, &reset);
+    p->hold_all = reset;
+    return err ? lb_store_write_end(p->s, p->own, err) : LB_OK;
+}
+
+static lb_err pull_begin(lb_store *s, const char *epoch, int careful, lb_sync_pull **out)
+{
+    lb_sync_pull *p = calloc(1, sizeof *p);
+    lb_err err = p ? lb_store_need_keys(s) : LB_ERR_NOMEM;
+    if (!err) {
+        p->s = s;
+        p->careful = careful;
+        p->hold = json_object();
+        p->cursors = json_object();
+        p->keys = sodium_malloc(KEY_CACHE * LB_SYNC_TEAM_KEY_LEN);
+        if (!p->hold || !p->cursors || !p->keys || (epoch && !(p->epoch = strdup(epoch))))
+            err = LB_ERR_NOMEM;
+    }
+    if (!err)
+        err = pull_start(p);
+    if (!err && !p->own)
+        p->careful = 1;   /* the caller's transaction cannot be started again */
+    if (err) {
+        pull_free(p);
+        return err;
+    }
+    *out = p;
+    return LB_OK;
+}
+
+lb_err lb_sync_pull_begin(lb_store *s, const char *epoch, lb_sync_pull **out)
+{
+    return pull_begin(s, epoch, 0, out);
+}
+
+/* A change was refused without a savepoint: roll the answer back and apply
+ * every envelope given so far again, each change under its own savepoint. */
+static lb_err pull_redo(lb_sync_pull *p)
+{
+    size_t i;
+    int no_key = 0;
+    lb_err err = lb_store_write_end(p->s, p->own, LB_ERR_INVALID);   /* rolls back */
+    if (err != LB_ERR_INVALID)
+        return err;
+    p->careful = 1;
+    p->redo = 0;
+    p->applied = p->rejected = 0;
+    json_object_clear(p->hold);
+    if ((err = pull_start(p)) != LB_OK)
+        return err;
+    for (i = 0; i < p->nseen && !err; i++) {
+        err = pull_one(p, &p->seen[i], &no_key);
+        if (no_key)
+            p->hold_all = 1;
+    }
+    free(p->seen);
+    p->seen = NULL;
+    p->nseen = p->capseen = 0;
+    return err;
+}
+
+/* Remember e (its body stays the caller's) for a redo. */
+static lb_err pull_remember(lb_sync_pull *p, const lb_sync_envelope *e)
+{
+    if (p->nseen == p->capseen) {
+        size_t cap = p->capseen ? p->capseen * 2 : 1024;
+        lb_sync_envelope *n = realloc(p->seen, cap * sizeof *n);
+        if (!n)
+            return LB_ERR_NOMEM;
+        p->seen = n;
+        p->capseen = cap;
+    }
+    p->seen[p->nseen++] = *e;
+    return LB_OK;
+}
+
+lb_err lb_sync_pull_envelope(lb_sync_pull *p, const lb_sync_envelope *e)
+{
+    int no_key = 0;
+    lb_err err = p->careful ? LB_OK : pull_remember(p, e);
+    if (!err)
+        err = pull_one(p, e, &no_key);
+    if (!err && no_key)
+        p->hold_all = 1;
+    if (!err && p->redo)
+        err = pull_redo(p);
+    return err;
+}
+
+lb_err lb_sync_pull_cursor(lb_sync_pull *p, const char *caseload, int64_t seq)
+{
+    if (!is_name(caseload, LB_CASELOAD_MAX) || seq < 0)
+        return lb_store_fail(p->s, LB_ERR_INVALID, "the pull answer has a bad cursor");
+    return json_object_set_new(p->cursors, caseload, json_integer(seq)) ? LB_ERR_NOMEM : LB_OK;
+}
+
+static lb_err cursors_save(lb_sync_pull *p)
+{
+    sqlite3_stmt *st;
+    const char *c;
+    json_t *v, *h;
+    int rc;
+    if (p->hold_all)
+        return LB_OK;
+    json_object_foreach(p->cursors, c, v) {
+        json_int_t n = json_integer_value(v);
+        h = json_object_get(p->hold, c);
+        if (h && json_integer_value(h) < n)
+            n = json_integer_value(h);
+        if (!(st = lb_store_stmt(p->s, SQL_CURSOR_PUT)))
+            return LB_ERR_INTERNAL;
+        sqlite3_bind_text(st, 1, c, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return lb_store_sqlfail(p->s, rc, "saving the pull cursors");
+    }
+    return LB_OK;
+}
+
+lb_err lb_sync_pull_end(lb_sync_pull *p, int commit, size_t *applied, size_t *rejected)
+{
+    lb_err err;
+    if (!p)
+        return LB_ERR_INVALID;
+    /* Any error rolls back; without commit the result does not matter. */
+    err = commit ? cursors_save(p) : LB_ERR_INTERNAL;
+    err = lb_store_write_end(p->s, p->own, err);
+    if (!commit)
+        err = LB_OK;
+    if (!err && commit) {
+        *applied = p->applied;
+        *rejected = p->rejected;
+    }
+    pull_free(p);
+    return err;
+}
+
+/* ---- the JSON form of a pull answer -------------------------------------------------------- */
+
+/* Check an envelope's JSON form and decode its body into e (body owned:
+ * the caller frees it).  LB_ERR_INVALID with *why when it is to be
+ * rejected. */
+static lb_err env_parse(const json_t *j, lb_sync_envelope *e, const char **why)
+{
+    const char *id = json_string_value(json_object_get(j, "id"));
+    const char *person = json_string_value(json_object_get(j, "person"));
+    const char *body = json_string_value(json_object_get(j, "body"));
+    json_t *key = json_object_get(j, "key"), *assign = json_object_get(j, "assign");
+    json_t *cl = json_object_get(assign, "caseload"), *active = json_object_get(assign, "active");
+    unsigned char *bin = NULL;
+    int rc;
+    memset(e, 0, sizeof *e);
+    *why = !is_id(id) ? "envelope: bad id" : !is_id(person) ? "envelope: bad person"
+         : !json_is_integer(key) || json_integer_value(key) < 1 ? "envelope: bad key"
+         : !body ? "envelope: no body" : NULL;
+    if (!*why && assign && !json_is_null(assign) &&
+        (!is_name(json_string_value(cl), LB_CASELOAD_MAX) || !json_is_boolean(active)))
+        *why = "envelope: bad assign";
+    if (*why)
+        return LB_ERR_INVALID;
+    memcpy(e->id, id, LB_ID_HEX + 1);
+    memcpy(e->person, person, LB_ID_HEX + 1);
+    e->key = (int64_t)json_integer_value(key);
+    if (assign && !json_is_null(assign)) {
+        e->has_assign = 1;
+        snprintf(e->caseload, sizeof e->caseload, "%s", json_string_value(cl));
+        e->active = json_is_true(active);
+    }
+    rc = b64_decode(body, &bin, &e->body_len);
+    if (rc == -2)
+        return LB_ERR_NOMEM;
+    e->body = bin;
+    if (rc == 0 && e->body_len >= NONCE_LEN + TAG_LEN)
+        return LB_OK;
+    free(bin);
+    e->body = NULL;
+    *why = "envelope: body is not base64 of a sealed change";
+    return LB_ERR_INVALID;
+}
+
 /* No cursor may pass an envelope not applied for want of its key: only the
  * caseloads it names in "seq", or every cursor if it names none. */
-static lb_err pull_hold(pull *p, const json_t *j)
+static lb_err pull_hold(lb_sync_pull *p, const json_t *j)
 {
     json_t *seq = json_object_get(j, "seq"), *v, *cur;
     const char *c;
@@ -1211,102 +1620,57 @@ static lb_err pull_hold(pull *p, const json_t *j)
     return LB_OK;
 }
 
-static lb_err pull_one(pull *p, const json_t *j)
+static lb_err pull_one_json(lb_sync_pull *p, const json_t *j)
 {
-    env e;
-    const char *why = NULL;
-    const unsigned char *key = NULL;
-    char msg[64];
+    lb_sync_envelope e;
+    const char *why = NULL, *id = json_string_value(json_object_get(j, "id"));
+    int no_key = 0;
     lb_err err = env_parse(j, &e, &why);
     if (!err)
-        err = pull_key(p, e.key, &key);
-    if (!err && !key) {
-        snprintf(msg, sizeof msg, "no team key %" PRId64 " yet", e.key);
-        err = pull_reject(p, j, msg);
-        if (!err)
-            err = pull_hold(p, j);
-    } else if (!err) {
-        err = pull_open_apply(p, &e, key, &why);
-    }
-    if (err == LB_ERR_INVALID && why)
-        err = pull_reject(p, j, why);
-    free(e.body);
+        err = pull_one(p, &e, &no_key);
+    else if (err == LB_ERR_INVALID)
+        err = pull_reject(p, id, why);
+    if (!err && no_key)
+        err = pull_hold(p, j);
+    free((unsigned char *)e.body);
     return err;
-}
-
-static lb_err cursors_check(lb_store *s, json_t *cursors)
-{
-    const char *c;
-    json_t *v;
-    if (!json_is_object(cursors))
-        return lb_store_fail(s, LB_ERR_INVALID, "the pull answer has no \"cursors\" object");
-    json_object_foreach(cursors, c, v) {
-        if (!is_name(c, LB_CASELOAD_MAX) || !json_is_integer(v) || json_integer_value(v) < 0)
-            return lb_store_fail(s, LB_ERR_INVALID, "the pull answer has a bad cursor");
-    }
-    return LB_OK;
-}
-
-static lb_err cursors_save(pull *p, json_t *cursors)
-{
-    sqlite3_stmt *st;
-    const char *c;
-    json_t *v, *h;
-    int rc;
-    if (p->hold_all)
-        return LB_OK;
-    json_object_foreach(cursors, c, v) {
-        json_int_t n = json_integer_value(v);
-        h = json_object_get(p->hold, c);
-        if (h && json_integer_value(h) < n)
-            n = json_integer_value(h);
-        if (!(st = lb_store_stmt(p->s, SQL_CURSOR_PUT)))
-            return LB_ERR_INTERNAL;
-        sqlite3_bind_text(st, 1, c, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return lb_store_sqlfail(p->s, rc, "saving the pull cursors");
-    }
-    return LB_OK;
 }
 
 lb_err lb_sync_apply_pull(lb_store *s, const json_t *resp, size_t *applied, size_t *rejected)
 {
     json_t *envs = json_object_get(resp, "envelopes"), *cursors = json_object_get(resp, "cursors");
-    json_t *e;
-    pull p;
+    json_t *e, *v;
+    char epoch[TEXT_MAX + 1];
+    const char *c;
+    lb_sync_pull *p = NULL;
     size_t i;
-    int own = 0, reset = 0;
-    lb_err err;
-    memset(&p, 0, sizeof p);
-    p.s = s;
-    p.hold = json_object();
-    p.keys = sodium_malloc(KEY_CACHE * LB_SYNC_TEAM_KEY_LEN);
-    err = p.hold && p.keys ? lb_store_need_keys(s) : LB_ERR_NOMEM;
+    lb_err err = lb_store_need_keys(s);
     if (!err && !json_is_array(envs))
         err = lb_store_fail(s, LB_ERR_INVALID, "the pull answer has no \"envelopes\" list");
-    if (!err)
-        err = cursors_check(s, cursors);
-    if (!err)
-        err = lb_store_write_begin(s, &own);
-    if (!err)
-        err = epoch_check(s, resp, &reset);
-    p.hold_all = reset;
+    if (!err && !json_is_object(cursors))
+        err = lb_store_fail(s, LB_ERR_INVALID, "the pull answer has no \"cursors\" object");
+    json_object_foreach(cursors, c, v) {
+        if (!err && (!is_name(c, LB_CASELOAD_MAX) || !json_is_integer(v) ||
+                     json_integer_value(v) < 0))
+            err = lb_store_fail(s, LB_ERR_INVALID, "the pull answer has a bad cursor");
+    }
+    epoch_text(resp, epoch);
+    if (!err)   /* careful: the bodies here live only for one envelope */
+        err = pull_begin(s, epoch, 1, &p);
+    if (err)
+        return err;
     json_array_foreach(envs, i, e) {
         if (err)
             break;
-        err = pull_one(&p, e);
+        err = pull_one_json(p, e);
     }
-    if (!err)
-        err = cursors_save(&p, cursors);
-    err = lb_store_write_end(s, own, err);
-    if (!err) {
-        *applied = p.applied;
-        *rejected = p.rejected;
+    json_object_foreach(cursors, c, v) {
+        if (!err)
+            err = lb_sync_pull_cursor(p, c, (int64_t)json_integer_value(v));
     }
-    json_decref(p.hold);
-    sodium_free(p.keys);
-    return err;
+    if (err) {
+        lb_sync_pull_end(p, 0, applied, rejected);
+        return err;
+    }
+    return lb_sync_pull_end(p, 1, applied, rejected);
 }

@@ -20,6 +20,7 @@
 
 #define LB_SYNC_PK_LEN 32      /* X25519 public key */
 #define LB_SYNC_TEAM_KEY_LEN 32
+#define LB_SYNC_CASELOAD_MAX 64   /* as LB_CASELOAD_MAX */
 
 /* What enrolment made this device: NULL strings while not enrolled. */
 typedef struct lb_sync_info {
@@ -65,46 +66,105 @@ lb_err lb_sync_key_new(lb_store *s, int64_t *key_id);
 lb_err lb_sync_key_seal_for(lb_store *s, int64_t key_id, const char *device_key_b64,
                             char **sealed_b64);
 
-/* The outbox: up to max_count envelopes (and about max_bytes, but always
- * at least one) of changes not yet acknowledged, oldest first, sealed with
- * the newest team key, as a JSON array of lb_proto envelopes
- * {"id", "person", "key", "body", "assign"} ("assign" for assignment
- * changes only).  Nothing is marked: a batch that is never acknowledged is
- * simply built again.  LB_ERR_LOCKED with a message when the device holds
- * no team key yet.  *pending is the outbox size. */
+/* One envelope as the device side sees it (the routing facts of
+ * sync/lb_proto.h beside the sealed body).  A view: body points into memory
+ * that stays valid only for the call that hands the envelope over. */
+typedef struct lb_sync_envelope {
+    char id[LB_ID_HEX + 1];          /* change id */
+    char person[LB_ID_HEX + 1];
+    int64_t key;                     /* team key id, >= 1 */
+    int has_assign;                  /* assignment changes: the routing facts */
+    char caseload[LB_SYNC_CASELOAD_MAX + 1];
+    int active;
+    const unsigned char *body;       /* nonce (24) || XChaCha20-Poly1305 ciphertext */
+    size_t body_len;
+} lb_sync_envelope;
+
+/* Called with each envelope; return 0 to go on, anything else stops the
+ * caller, which then fails with LB_ERR_NOMEM. */
+typedef int (*lb_sync_envelope_fn)(void *ctx, const lb_sync_envelope *e);
+
+/* The outbox: up to max_count envelopes (and about max_bytes of sealed
+ * bodies, but always at least one) of changes not yet acknowledged whose
+ * log position is after *after (0: from the start), oldest first, sealed
+ * with the newest team key, handed to fn one by one.  *after becomes the
+ * position of the last one handed over, so a client can build the next
+ * batch while the server stores this one.  Nothing is marked: a batch that
+ * is never acknowledged is simply built again.  LB_ERR_LOCKED with a
+ * message when the device holds no team key yet.  *count is how many fn
+ * received, *more whether the outbox holds more after them.
+ *
+ * The sealed plaintext is the change as compact JSON: its clear facts
+ * {"kind", "record", "caseload", "hlc", "device", "schema"} followed by the
+ * change's stored content {"a": author, "f": fields, "p": prev stamps (when
+ * any)} in one object, copied as stored (not parsed again). */
+lb_err lb_sync_outbox_each(lb_store *s, int64_t *after, size_t max_count, size_t max_bytes,
+                           lb_sync_envelope_fn fn, void *ctx, size_t *count, int *more);
+
+/* The same outbox as a JSON array of envelopes {"id", "person", "key",
+ * "body": base64, "assign": {"caseload", "active"}} (the JSON form of an
+ * envelope, for tests and tools; the wire uses lb_sync_outbox_each). */
 lb_err lb_sync_outbox(lb_store *s, size_t max_count, size_t max_bytes, json_t **envelopes,
                       size_t *pending);
 
-/* Mark the changes of a push answer's "acks" as acknowledged; *count is
- * how many were still waiting.  A push answer with a new "epoch" is handled
- * as in lb_sync_apply_pull. */
+/* Mark the changes ids[0..n) as acknowledged by the server whose epoch is
+ * epoch (NULL or "": not said); *count is how many were still waiting.  A
+ * new epoch is handled as in lb_sync_pull_begin. */
+lb_err lb_sync_acked_ids(lb_store *s, const char *epoch, const char (*ids)[LB_ID_HEX + 1],
+                         size_t n, size_t *count);
+
+/* The same for a JSON push answer {"acks": [{"id"}], "epoch"}. */
 lb_err lb_sync_acked(lb_store *s, const json_t *resp, size_t *count);
 
 /* Pull cursors as {caseload: seq}. */
 lb_err lb_sync_cursors(lb_store *s, json_t **cursors);
 
-/* Apply a pull answer in one transaction: open each envelope with its team
- * key, apply its change (idempotent), mark it as already on the server,
- * save the new cursors.  An envelope that fails authentication or does not
- * parse is not applied; it is counted in *rejected and kept in the store's
- * list of rejected envelopes (with why), and the rest still applies; the
- * cursors move past it.  *applied counts changes new to this store.
+/* Applying one pull answer, in one transaction with its new cursors, so a
+ * crash can never advance a cursor past changes not applied:
+ *   lb_sync_pull_begin   opens the transaction; epoch is the answer's
+ *                        (NULL or "": not said);
+ *   lb_sync_pull_envelope for each envelope, in the answer's order (its
+ *                        body must stay valid until lb_sync_pull_end);
+ *   lb_sync_pull_cursor  for each cursor of the answer;
+ *   lb_sync_pull_end     saves the cursors and commits (commit != 0), or
+ *                        rolls everything back; it frees p in both cases.
+ * Each envelope is opened with its team key and its change applied
+ * (idempotent) and marked as already on the server.  An envelope that fails
+ * authentication or does not parse is not applied; it is counted in
+ * *rejected and kept in the store's list of rejected envelopes (with why),
+ * and the rest still applies; the cursors move past it.  *applied counts
+ * changes new to this store.
  *
  * An envelope sealed with a team key this device does not hold yet is not
  * applied either: it is counted in *rejected (reason "no team key N yet")
- * and no cursor moves past it, so the next pull brings it again.  If it
- * carries "seq": {caseload: n} (its position, as in push acks) only those
- * caseloads stop at n - 1; without it no cursor of the answer is saved.  So
- * the client stops asking for "more" when lb_sync_cursors did not change,
+ * and no cursor of that answer is saved, so the next pull brings it again.
+ * The client then stops asking for "more" (lb_sync_cursors did not change),
  * fetches keys (GET /v1/keys, lb_sync_keys_add) and pulls again later.
  *
- * An answer whose "epoch" differs from the one kept (the server's database
+ * An answer whose epoch differs from the one kept (the server's database
  * was restored or replaced) puts every change of the log back into the
  * outbox (the server keeps one copy per id) and restarts every cursor at 0;
  * the client then pushes and pulls again.
  *
- * A malformed answer (no "envelopes" list, no "cursors" object, a negative
- * cursor) is LB_ERR_INVALID and changes nothing. */
+ * Changes apply without a savepoint each (a quarter of a pull's time went
+ * there): when the log refuses one (it names a record of another kind, say)
+ * the answer is rolled back and applied again from its first envelope,
+ * each change then under its own savepoint.  A cursor with a caseload that is
+ * not a short printable name, or a negative seq, is LB_ERR_INVALID (the
+ * caller ends with commit 0).  Any failure but a rejected envelope leaves
+ * the transaction to be rolled back by lb_sync_pull_end. */
+typedef struct lb_sync_pull lb_sync_pull;
+lb_err lb_sync_pull_begin(lb_store *s, const char *epoch, lb_sync_pull **out);
+lb_err lb_sync_pull_envelope(lb_sync_pull *p, const lb_sync_envelope *e);
+lb_err lb_sync_pull_cursor(lb_sync_pull *p, const char *caseload, int64_t seq);
+lb_err lb_sync_pull_end(lb_sync_pull *p, int commit, size_t *applied, size_t *rejected);
+
+/* The same for a JSON pull answer {"envelopes": [...], "cursors": {...},
+ * "epoch"} with envelopes in their JSON form.  An envelope without a key
+ * held that carries "seq": {caseload: n} (its position, as in push acks)
+ * holds back only those caseloads, at n - 1.  A malformed answer (no
+ * "envelopes" list, no "cursors" object, a negative cursor) is
+ * LB_ERR_INVALID and changes nothing. */
 lb_err lb_sync_apply_pull(lb_store *s, const json_t *resp, size_t *applied, size_t *rejected);
 
 /* Number of changes waiting to be pushed. */

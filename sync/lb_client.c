@@ -5,6 +5,7 @@
  * in locked memory and wiped when it is replaced or the handle is freed.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@
 struct lb_client {
     CURL *curl;
     char *url;                  /* base URL without trailing '/' */
-    struct curl_slist *hdrs;    /* content type, accept, token (wiped) */
+    struct curl_slist *hdrs;    /* JSON content type, accept, token (wiped) */
+    struct curl_slist *hdrs_bin; /* the same with the binary content type */
     char *ca_file, *pin;
     int tries, insecure;
     long backoff_ms, connect_ms, timeout_ms;
@@ -152,14 +154,20 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* The fixed headers (and the token's, when set) as a new list. */
-static struct curl_slist *make_headers(const char *auth)
+/* The fixed headers (and the token's, when set) as a new list; bin: the
+ * body is binary (lb_proto.h). */
+static struct curl_slist *make_headers(const char *auth, int bin)
 {
     struct curl_slist *l = NULL, *t;
     static const char *const fixed[] = {"Content-Type: application/json",
-                                        "Accept: application/json", "Expect:", NULL};
-    for (size_t i = 0; fixed[i]; i++) {
-        if (!(t = curl_slist_append(l, fixed[i])))
+                                        "Accept: " LB_PROTO_BIN_TYPE ", application/json",
+                                        "Expect:", NULL};
+    static const char *const fixed_bin[] = {"Content-Type: " LB_PROTO_BIN_TYPE,
+                                            "Accept: " LB_PROTO_BIN_TYPE ", application/json",
+                                            "Expect:", NULL};
+    const char *const *h = bin ? fixed_bin : fixed;
+    for (size_t i = 0; h[i]; i++) {
+        if (!(t = curl_slist_append(l, h[i])))
             goto fail;
         l = t;
     }
@@ -183,7 +191,7 @@ static void wipe_headers(struct curl_slist *l)
 
 lb_client_rc lb_client_set_token(lb_client *c, const char *token)
 {
-    struct curl_slist *l;
+    struct curl_slist *l, *lb;
     char *auth = NULL;
     size_t n = 0;
     if (token) {
@@ -192,15 +200,21 @@ lb_client_rc lb_client_set_token(lb_client *c, const char *token)
             return LB_CLIENT_NOMEM;
         snprintf(auth, n, "Authorization: Bearer %s", token);
     }
-    l = make_headers(auth);
+    l = make_headers(auth, 0);
+    lb = make_headers(auth, 1);
     if (auth) {
         sodium_memzero(auth, n);
         sodium_free(auth);
     }
-    if (!l)
+    if (!l || !lb) {
+        wipe_headers(l);
+        wipe_headers(lb);
         return LB_CLIENT_NOMEM;
+    }
     wipe_headers(c->hdrs);
+    wipe_headers(c->hdrs_bin);
     c->hdrs = l;
+    c->hdrs_bin = lb;
     return LB_CLIENT_OK;
 }
 
@@ -270,7 +284,8 @@ lb_client_rc lb_client_new(const lb_client_opts *o, lb_client **out, char *msg, 
     c->connect_ms = pick(o->connect_timeout_ms, DEFAULT_CONNECT_MS);
     c->timeout_ms = pick(o->timeout_ms, DEFAULT_TIMEOUT_MS);
     lb_buf_init(&c->answer, LB_PROTO_MAX_BODY);
-    if (bad || !(c->curl = curl_easy_init()) || !(c->hdrs = make_headers(NULL))) {
+    if (bad || !(c->curl = curl_easy_init()) || !(c->hdrs = make_headers(NULL, 0)) ||
+        !(c->hdrs_bin = make_headers(NULL, 1))) {
         lb_client_free(c);
         return LB_CLIENT_NOMEM;
     }
@@ -292,6 +307,7 @@ void lb_client_free(lb_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     wipe_headers(c->hdrs);
+    wipe_headers(c->hdrs_bin);
     lb_buf_wipe(&c->answer);
     free(c->url);
     free(c->ca_file);
@@ -322,9 +338,9 @@ static void count_transfer(lb_client *c, size_t len)
     c->stats.bytes_down += (uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(down > 0 ? down : 0);
 }
 
-/* One transfer: POST text (when not NULL) or GET url. */
+/* One transfer: POST text (when not NULL; binary when bin) or GET url. */
 static CURLcode perform_once(lb_client *c, const char *url, const char *text, size_t len,
-                             long *status)
+                             int bin, long *status)
 {
     CURL *h = c->curl;
     CURLcode cc;
@@ -332,7 +348,7 @@ static CURLcode perform_once(lb_client *c, const char *url, const char *text, si
     c->answer_too_big = 0;
     *status = 0;
     if ((cc = curl_easy_setopt(h, CURLOPT_URL, url)) != CURLE_OK ||
-        (cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs)) != CURLE_OK)
+        (cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, bin ? c->hdrs_bin : c->hdrs)) != CURLE_OK)
         return cc;
     if (text) {
         if ((cc = curl_easy_setopt(h, CURLOPT_POST, 1L)) != CURLE_OK ||
@@ -462,44 +478,157 @@ static lb_client_rc parse_answer(lb_client *c, json_t **resp)
     return LB_CLIENT_OK;
 }
 
-static lb_client_rc request(lb_client *c, const char *path, const json_t *body,
-                            unsigned flags, long *status, json_t **resp)
+/* POST text (len bytes; binary when bin) or GET path, with retries; on
+ * LB_CLIENT_OK the answer is in c->answer. */
+static lb_client_rc exchange(lb_client *c, const char *path, const char *text, size_t len,
+                             int bin, unsigned flags, long *status)
 {
     char url[URL_MAX];
-    char *text = NULL;
-    size_t len = 0;
     long st = 0;
     int retry = 0;
     lb_client_rc rc = LB_CLIENT_OFFLINE;
     lb_client_clear(c);
     if ((size_t)snprintf(url, sizeof url, "%s%s", c->url, path) >= sizeof url)
         return lb_client_fail(c, LB_CLIENT_BAD_URL, "the URL is too long");
-    if (body && !(text = json_dumps(body, JSON_COMPACT)))
-        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
-    if (text && (len = strlen(text)) > LB_PROTO_MAX_BODY) {
-        rc = lb_client_fail(c, LB_CLIENT_TOO_LARGE, "the request is larger than %u bytes",
-                            (unsigned)LB_PROTO_MAX_BODY);
-        goto out;
-    }
+    if (text && len > LB_PROTO_MAX_BODY)
+        return lb_client_fail(c, LB_CLIENT_TOO_LARGE, "the request is larger than %u bytes",
+                              (unsigned)LB_PROTO_MAX_BODY);
     for (int k = 0; k < c->tries; k++) {
         if (k > 0)
             backoff(c, k - 1);
-        CURLcode cc = perform_once(c, url, text, len, &st);
+        CURLcode cc = perform_once(c, url, text, len, bin, &st);
         rc = cc == CURLE_OK ? status_result(c, st, flags, &retry)
                             : net_result(c, cc, flags, &retry);
         if (!retry)
             break;
     }
-    if (rc == LB_CLIENT_OK)
-        rc = parse_answer(c, resp);
-out:
     if (status)
         *status = st;
+    return rc;
+}
+
+static lb_client_rc request(lb_client *c, const char *path, const json_t *body,
+                            unsigned flags, long *status, json_t **resp)
+{
+    char *text = NULL;
+    size_t len = 0;
+    lb_client_rc rc;
+    if (body && !(text = json_dumps(body, JSON_COMPACT)))
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    if (text)
+        len = strlen(text);
+    rc = exchange(c, path, text, len, 0, flags, status);
+    if (rc == LB_CLIENT_OK)
+        rc = parse_answer(c, resp);
     if (text) {
         sodium_memzero(text, len);
         free(text);
     }
     lb_buf_wipe(&c->answer);
+    return rc;
+}
+
+/* POST data (len bytes; binary when bin, else JSON text) to a route that
+ * answers a binary body, moved into *ans on success. */
+static lb_client_rc post_for_bin(lb_client *c, const char *path, const char *data, size_t len,
+                                 int bin, unsigned flags, long *status, lb_buf *ans)
+{
+    lb_client_rc rc = exchange(c, path, data, len, bin, flags, status);
+    if (rc == LB_CLIENT_OK && (!c->answer.data || c->answer.len < LB_PROTO_MAGIC_LEN ||
+                               memcmp(c->answer.data, LB_PROTO_MAGIC, LB_PROTO_MAGIC_LEN)))
+        rc = lb_client_fail(c, LB_CLIENT_PROTOCOL, "the server's answer was not a binary "
+                            "linkbook body (is %s a linkbook server of protocol version %d?)",
+                            c->url, LB_PROTO_VERSION);
+    if (rc != LB_CLIENT_OK) {
+        lb_buf_wipe(&c->answer);
+        return rc;
+    }
+    *ans = c->answer;   /* the caller owns it now */
+    lb_buf_init(&c->answer, LB_PROTO_MAX_BODY);
+    return LB_CLIENT_OK;
+}
+
+static void free_text(char *text)
+{
+    if (text) {
+        sodium_memzero(text, strlen(text));
+        free(text);
+    }
+}
+
+lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *doc,
+                                const void *body, size_t len, unsigned flags, long *status,
+                                lb_buf *ans)
+{
+    char *text = NULL;
+    lb_client_rc rc;
+    if (!body && !(text = json_dumps(doc, JSON_COMPACT)))
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    rc = post_for_bin(c, path, text ? text : body, text ? strlen(text) : len, text == NULL,
+                      flags, status, ans);
+    free_text(text);
+    return rc;
+}
+
+/* ---- a request in flight ---- */
+
+struct lb_client_call {
+    lb_client *c;
+    pthread_t thread;
+    int threaded;           /* 0: it ran at start, without a thread */
+    const char *path;
+    const void *body;
+    char *text;             /* the JSON request, when doc was given */
+    size_t len;
+    unsigned flags;
+    lb_client_rc rc;
+    long status;
+    lb_buf ans;
+};
+
+static void *call_run(void *arg)
+{
+    lb_client_call *k = arg;
+    k->rc = post_for_bin(k->c, k->path, k->text ? k->text : k->body,
+                         k->text ? strlen(k->text) : k->len, k->text == NULL, k->flags,
+                         &k->status, &k->ans);
+    return NULL;
+}
+
+lb_client_rc lb_client_post_bin_start(lb_client *c, const char *path, const json_t *doc,
+                                      const void *body, size_t len, unsigned flags,
+                                      lb_client_call **out)
+{
+    lb_client_call *k = calloc(1, sizeof *k);
+    if (!k)
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    k->c = c, k->path = path, k->body = body, k->len = len, k->flags = flags;
+    lb_buf_init(&k->ans, LB_PROTO_MAX_BODY);
+    if (!body && !(k->text = json_dumps(doc, JSON_COMPACT))) {
+        free(k);
+        return lb_client_fail(c, LB_CLIENT_NOMEM, "out of memory");
+    }
+    k->threaded = pthread_create(&k->thread, NULL, call_run, k) == 0;
+    if (!k->threaded)
+        call_run(k);   /* no thread to be had: the same request, now */
+    *out = k;
+    return LB_CLIENT_OK;
+}
+
+lb_client_rc lb_client_post_bin_wait(lb_client_call *k, long *status, lb_buf *ans)
+{
+    lb_client_rc rc;
+    if (k->threaded)
+        pthread_join(k->thread, NULL);
+    rc = k->rc;
+    if (status)
+        *status = k->status;
+    if (rc == LB_CLIENT_OK && ans)
+        *ans = k->ans;
+    else
+        lb_buf_wipe(&k->ans);
+    free_text(k->text);
+    free(k);
     return rc;
 }
 

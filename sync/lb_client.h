@@ -4,7 +4,8 @@
  *
  * A client handle holds one CURL easy handle, reused for every request so
  * that one sync keeps one connection alive.  It is not thread-safe: one
- * handle per thread.  Nothing here prints or exits; nothing here logs a
+ * handle per thread (lb_client_post_bin_start lends it to a thread of its
+ * own until lb_client_post_bin_wait).  Nothing here prints or exits; nothing here logs a
  * request or answer body or the device token.
  *
  * Transport rules:
@@ -19,7 +20,8 @@
  *     exponential backoff and jitter (3 tries, 0.2 s then 0.4 s... capped at
  *     1.6 s); requests that are not safe to repeat (LB_CLIENT_ONCE) are
  *     retried only when the connection was never made.
- *   - answers are read up to LB_PROTO_MAX_BODY bytes and must be JSON.
+ *   - answers are read up to LB_PROTO_MAX_BODY bytes and must be JSON, or
+ *     for push and pull binary bodies (lb_proto.h).
  *
  * Results: every function returns an lb_client_rc.  LB_CLIENT_OFFLINE
  * means the server could not be reached (or said it is unavailable): the
@@ -36,6 +38,7 @@
 #include <jansson.h>
 #include "lb_err.h"
 #include "lb_store.h"
+#include "lb_buf.h"
 
 typedef enum lb_client_rc {
     LB_CLIENT_OK = 0,
@@ -98,6 +101,27 @@ enum { LB_CLIENT_ONCE = 1 /* not safe to repeat once it reached the server */ };
 lb_client_rc lb_client_post(lb_client *c, const char *path, const json_t *body,
                             unsigned flags, long *status, json_t **resp);
 lb_client_rc lb_client_get(lb_client *c, const char *path, long *status, json_t **resp);
+
+/* POST to a route whose answer is binary (lb_proto.h: push, pull): the
+ * request is body (len bytes, binary) when not NULL, else the JSON document
+ * doc.  On LB_CLIENT_OK *ans is the answer, which starts with the binary
+ * magic; the caller owns it and releases it with lb_buf_wipe.  Errors are
+ * JSON as for lb_client_post. */
+lb_client_rc lb_client_post_bin(lb_client *c, const char *path, const json_t *doc,
+                                const void *body, size_t len, unsigned flags, long *status,
+                                lb_buf *ans);
+
+/* The same request in flight on a thread of its own, so that the caller
+ * can work meanwhile (build the next push, apply the last pull): start it,
+ * then wait for its result, which is lb_client_post_bin's.  body (and
+ * path) must stay valid until the wait; between start and wait the caller
+ * must not use the handle at all.  Every started call must be waited for
+ * (pass ans NULL to drop the answer). */
+typedef struct lb_client_call lb_client_call;
+lb_client_rc lb_client_post_bin_start(lb_client *c, const char *path, const json_t *doc,
+                                      const void *body, size_t len, unsigned flags,
+                                      lb_client_call **call);
+lb_client_rc lb_client_post_bin_wait(lb_client_call *call, long *status, lb_buf *ans);
 
 /* What the last failure was, in words ("" after success). */
 const char *lb_client_errmsg(const lb_client *c);

@@ -1,7 +1,8 @@
-/* lb_proto.c - the sync protocol's JSON documents (see lb_proto.h).
+/* lb_proto.c - the sync protocol's documents (see lb_proto.h).
  *
- * Builds and checks envelopes, error documents and the associated data of
- * a seal; base64 through libsodium.  No I/O, no global state: the client
+ * Builds and checks envelopes (their binary frames and their JSON form),
+ * the frames of the binary push and pull bodies, error documents and the
+ * associated data of a seal; base64 and hex through libsodium.  No I/O, no global state: the client
  * and the server both link it.
  *
  * The associated data is "lbe1|ID|PERSON|KEY|CASELOAD|1" (or "|0" for an
@@ -243,4 +244,231 @@ lb_err lb_proto_envelope_parse(const json_t *j, lb_envelope *e, char *msg, size_
 out:
     lb_proto_envelope_clear(&tmp);
     return err;
+}
+
+/* ---- binary bodies (see lb_proto.h) --------------------------------------- */
+
+#define FRAME_HEAD 5u                       /* type, 32-bit length */
+#define ENVELOPE_FIXED (16u + 16u + 4u + 1u) /* id, person, key, flags */
+#define FLAG_ASSIGN 1u
+#define FLAG_ACTIVE 2u
+#define FLAG_FROM 4u
+#define REASON_MAX 512u
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+/* The 16 bytes of a 32-hex id; -1 if it is not one. */
+static int id_bin(const char *id, unsigned char out[16])
+{
+    size_t n = 0;
+    if (!lb_proto_is_id(id))
+        return -1;
+    return sodium_hex2bin(out, 16, id, LB_PROTO_ID_LEN, NULL, &n, NULL) == 0 && n == 16 ? 0 : -1;
+}
+
+static void id_hex(const unsigned char *bin, char out[LB_PROTO_ID_LEN + 1])
+{
+    sodium_bin2hex(out, LB_PROTO_ID_LEN + 1, bin, 16);
+}
+
+/* Append a frame head for a payload of len bytes. */
+static int frame_head(lb_buf *b, int type, size_t len)
+{
+    unsigned char h[FRAME_HEAD];
+    if (len > LB_PROTO_MAX_BODY)
+        return -1;
+    h[0] = (unsigned char)type;
+    put32(h + 1, (uint32_t)len);
+    return lb_buf_add(b, h, sizeof h);
+}
+
+int lb_proto_bin_start(lb_buf *b)
+{
+    return lb_buf_add(b, LB_PROTO_MAGIC, LB_PROTO_MAGIC_LEN);
+}
+
+int lb_proto_put_json(lb_buf *b, const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    size_t n = text ? strlen(text) : 0;
+    int rc = !text || frame_head(b, LB_PROTO_FRAME_JSON, n) || lb_buf_add(b, text, n) ? -1 : 0;
+    free(text);
+    return rc;
+}
+
+int lb_proto_put_envelope(lb_buf *b, const lb_envelope *e)
+{
+    unsigned char head[ENVELOPE_FIXED + 1 + LB_PROTO_CASELOAD_MAX + 16];
+    size_t n = ENVELOPE_FIXED, cl = e->has_assign ? strlen(e->assign_caseload) : 0;
+    unsigned flags = (e->has_assign ? FLAG_ASSIGN : 0u) |
+                     (e->has_assign && e->assign_active ? FLAG_ACTIVE : 0u) |
+                     (e->from[0] ? FLAG_FROM : 0u);
+    if (id_bin(e->id, head) || id_bin(e->person, head + 16) || e->key < 1 ||
+        e->key > (int64_t)UINT32_MAX || cl > LB_PROTO_CASELOAD_MAX || (e->has_assign && !cl))
+        return -1;
+    put32(head + 32, (uint32_t)e->key);
+    head[36] = (unsigned char)flags;
+    if (e->has_assign) {
+        head[n++] = (unsigned char)cl;
+        memcpy(head + n, e->assign_caseload, cl);
+        n += cl;
+    }
+    if (e->from[0] && id_bin(e->from, head + n) == 0)
+        n += 16;
+    else if (e->from[0])
+        return -1;
+    if (frame_head(b, LB_PROTO_FRAME_ENVELOPE, n + e->body_len) || lb_buf_add(b, head, n) ||
+        lb_buf_add(b, e->body, e->body_len))
+        return -1;
+    return 0;
+}
+
+int lb_proto_put_ack(lb_buf *b, const char *id, const lb_proto_seq *seqs, size_t n)
+{
+    unsigned char head[17], one[1 + LB_PROTO_CASELOAD_MAX + 8];
+    size_t i, len = sizeof head;
+    if (id_bin(id, head) || n > 255)
+        return -1;
+    head[16] = (unsigned char)n;
+    for (i = 0; i < n; i++)
+        len += 1 + strlen(seqs[i].caseload) + 8;
+    if (frame_head(b, LB_PROTO_FRAME_ACK, len) || lb_buf_add(b, head, sizeof head))
+        return -1;
+    for (i = 0; i < n; i++) {
+        size_t cl = strlen(seqs[i].caseload);
+        if (cl == 0 || cl > LB_PROTO_CASELOAD_MAX || seqs[i].seq < 0)
+            return -1;
+        one[0] = (unsigned char)cl;
+        memcpy(one + 1, seqs[i].caseload, cl);
+        put64(one + 1 + cl, (uint64_t)seqs[i].seq);
+        if (lb_buf_add(b, one, 1 + cl + 8))
+            return -1;
+    }
+    return 0;
+}
+
+int lb_proto_put_reject(lb_buf *b, const char *id, const char *why)
+{
+    unsigned char head[16];
+    size_t n = strnlen(why, REASON_MAX);
+    if (id_bin(id, head) || frame_head(b, LB_PROTO_FRAME_REJECT, sizeof head + n) ||
+        lb_buf_add(b, head, sizeof head) || lb_buf_add(b, why, n))
+        return -1;
+    return 0;
+}
+
+lb_err lb_proto_bin_open(lb_proto_reader *r, const void *body, size_t len, char *msg,
+                         size_t msglen)
+{
+    r->p = body;
+    r->len = len;
+    r->off = LB_PROTO_MAGIC_LEN;
+    if (!body || len < LB_PROTO_MAGIC_LEN || memcmp(body, LB_PROTO_MAGIC, LB_PROTO_MAGIC_LEN))
+        return bad(msg, msglen, "the body does not start with the linkbook v2 magic \"LB2\\n\"");
+    return LB_OK;
+}
+
+int lb_proto_next(lb_proto_reader *r, lb_proto_frame *f, char *msg, size_t msglen)
+{
+    size_t left = r->len - r->off;
+    uint32_t n;
+    if (left == 0)
+        return 0;
+    if (left < FRAME_HEAD)
+        return bad(msg, msglen, "the body ends inside a frame header"), -1;
+    n = get32(r->p + r->off + 1);
+    if (n > left - FRAME_HEAD)
+        return bad(msg, msglen, "a frame is longer than the rest of the body"), -1;
+    f->type = r->p[r->off];
+    f->data = r->p + r->off + FRAME_HEAD;
+    f->len = n;
+    r->off += FRAME_HEAD + n;
+    return 1;
+}
+
+lb_err lb_proto_envelope_view(const lb_proto_frame *f, lb_envelope *e, char *msg, size_t msglen)
+{
+    const unsigned char *p = f->data;
+    size_t n = ENVELOPE_FIXED, cl = 0;
+    unsigned flags;
+    memset(e, 0, sizeof *e);
+    if (f->len < ENVELOPE_FIXED)
+        return bad(msg, msglen, "an envelope frame is shorter than its fixed fields");
+    flags = p[36];
+    if (flags & ~(FLAG_ASSIGN | FLAG_ACTIVE | FLAG_FROM) ||
+        ((flags & FLAG_ACTIVE) && !(flags & FLAG_ASSIGN)))
+        return bad(msg, msglen, "an envelope frame has flags this protocol version does not know");
+    id_hex(p, e->id);
+    id_hex(p + 16, e->person);
+    e->key = (int64_t)get32(p + 32);
+    if (e->key < 1)
+        return bad(msg, msglen, "an envelope's team key id must be >= 1");
+    if (flags & FLAG_ASSIGN) {
+        cl = n < f->len ? p[n] : 0;
+        if (cl == 0 || cl > LB_PROTO_CASELOAD_MAX || n + 1 + cl > f->len)
+            return bad(msg, msglen, "an envelope's assign caseload is empty, too long or cut");
+        memcpy(e->assign_caseload, p + n + 1, cl);
+        if (strlen(e->assign_caseload) != cl || !is_caseload(e->assign_caseload))
+            return bad(msg, msglen, "an envelope's assign caseload must be 1-64 letters, "
+                       "digits, '-', '_' or '.'");
+        e->has_assign = 1;
+        e->assign_active = (flags & FLAG_ACTIVE) != 0;
+        n += 1 + cl;
+    }
+    if (flags & FLAG_FROM) {
+        if (n + 16 > f->len)
+            return bad(msg, msglen, "an envelope's uploading device id is cut");
+        id_hex(p + n, e->from);
+        n += 16;
+    }
+    if (f->len - n < ENVELOPE_MIN_BODY)
+        return bad(msg, msglen, "an envelope's body is too short to be sealed");
+    e->body = (unsigned char *)(uintptr_t)(p + n);   /* a view: see lb_proto.h */
+    e->body_len = f->len - n;
+    return LB_OK;
+}
+
+lb_err lb_proto_ack_view(const lb_proto_frame *f, char id[LB_PROTO_ID_LEN + 1], char *msg,
+                         size_t msglen)
+{
+    size_t off = 17, i, count;
+    if (f->len < 17)
+        return bad(msg, msglen, "an ack frame is shorter than its id and count");
+    count = f->data[16];
+    for (i = 0; i < count; i++) {
+        size_t cl = off < f->len ? f->data[off] : 0;
+        if (cl == 0 || cl > LB_PROTO_CASELOAD_MAX || off + 1 + cl + 8 > f->len)
+            return bad(msg, msglen, "an ack frame's sequence numbers are cut or malformed");
+        off += 1 + cl + 8;
+    }
+    if (off != f->len)
+        return bad(msg, msglen, "an ack frame has bytes after its sequence numbers");
+    id_hex(f->data, id);
+    return LB_OK;
+}
+
+lb_err lb_proto_json_view(const lb_proto_frame *f, json_t **doc, char *msg, size_t msglen)
+{
+    json_t *j = json_loadb((const char *)f->data, f->len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return bad(msg, msglen, "a control frame is not a JSON object");
+    }
+    *doc = j;
+    return LB_OK;
 }

@@ -28,23 +28,26 @@
                                        idle timeouts is cut (120 s by default) */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
+enum { NO_BODY, JSON_BODY, BIN_BODY };
+
 typedef struct route {
     const char *method, *path;
     int auth, supervisor, body;
     lb_srvapi_fn fn;
+    lb_srvapi_bin_fn bin_fn;    /* for a BIN_BODY route */
 } route;
 
 static const route ROUTES[] = {
-    { "POST", "/v1/enrol", 0, 0, 1, lb_srvapi_enrol },
-    { "POST", "/v1/push", 1, 0, 1, lb_srvapi_push },
-    { "POST", "/v1/pull", 1, 0, 1, lb_srvapi_pull },
-    { "GET", "/v1/keys", 1, 0, 0, lb_srvapi_keys_get },
-    { "POST", "/v1/keys", 1, 1, 1, lb_srvapi_keys_post },
-    { "POST", "/v1/team/invite", 1, 1, 1, lb_srvapi_invite },
-    { "GET", "/v1/team/devices", 1, 1, 0, lb_srvapi_devices },
-    { "POST", "/v1/team/revoke", 1, 1, 1, lb_srvapi_revoke },
-    { "GET", "/healthz", 0, 0, 0, lb_srvapi_healthz },
-    { "GET", "/metrics", 0, 0, 0, NULL },
+    { "POST", "/v1/enrol", 0, 0, JSON_BODY, lb_srvapi_enrol, NULL },
+    { "POST", "/v1/push", 1, 0, BIN_BODY, NULL, lb_srvapi_push },
+    { "POST", "/v1/pull", 1, 0, JSON_BODY, lb_srvapi_pull, NULL },
+    { "GET", "/v1/keys", 1, 0, NO_BODY, lb_srvapi_keys_get, NULL },
+    { "POST", "/v1/keys", 1, 1, JSON_BODY, lb_srvapi_keys_post, NULL },
+    { "POST", "/v1/team/invite", 1, 1, JSON_BODY, lb_srvapi_invite, NULL },
+    { "GET", "/v1/team/devices", 1, 1, NO_BODY, lb_srvapi_devices, NULL },
+    { "POST", "/v1/team/revoke", 1, 1, JSON_BODY, lb_srvapi_revoke, NULL },
+    { "GET", "/healthz", 0, 0, NO_BODY, lb_srvapi_healthz, NULL },
+    { "GET", "/metrics", 0, 0, NO_BODY, NULL, NULL },
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -260,11 +263,11 @@ static void copy_printable(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
-static int json_content_type(const char *ct)
+/* Whether the Content-Type header ct names type (parameters allowed). */
+static int content_type_is(const char *ct, const char *type)
 {
-    static const char JSON_TYPE[] = "application/json";
-    size_t n = sizeof JSON_TYPE - 1;
-    if (!ct || strncasecmp(ct, JSON_TYPE, n) != 0)
+    size_t n = strlen(type);
+    if (!ct || strncasecmp(ct, type, n) != 0)
         return 0;
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
@@ -312,6 +315,7 @@ static enum MHD_Result on_headers(lb_server *s, struct MHD_Connection *conn, req
                                   const char *method)
 {
     const route *r;
+    const char *ct;
     int st;
     if (q->route == -1)
         return send_error(conn, q, 404, "not_found", "no such route (see lb_proto.h: /v1/push, "
@@ -330,10 +334,14 @@ static enum MHD_Result on_headers(lb_server *s, struct MHD_Connection *conn, req
              : send_error(conn, q, 503, "unavailable", "the server's storage failed (try again)");
     }
     (void)method;
-    if (r->body && !json_content_type(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                                   MHD_HTTP_HEADER_CONTENT_TYPE)))
+    ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (r->body == JSON_BODY && !content_type_is(ct, "application/json"))
         return send_error(conn, q, 415, "bad_content_type", "send the body as "
                           "Content-Type: application/json");
+    if (r->body == BIN_BODY && !content_type_is(ct, LB_PROTO_BIN_TYPE))
+        return send_error(conn, q, 415, "bad_content_type", "send the body as "
+                          "Content-Type: " LB_PROTO_BIN_TYPE " (protocol version 2, "
+                          "see lb_proto.h)");
     if (announced_too_large(conn))
         return send_error(conn, q, 413, "too_large", "the request is larger than 8 MiB (send "
                           "smaller batches)");
@@ -358,15 +366,30 @@ static enum MHD_Result on_data(lb_server *s, req *q, const char *data, size_t *s
     return MHD_YES;
 }
 
+/* Send what a route answered (consumed). */
+static enum MHD_Result send_res(struct MHD_Connection *conn, req *q, lb_srvapi_res *res)
+{
+    if (res->bin) {
+        json_decref(res->doc);
+        return send_text(conn, q, res->status, res->bin, res->bin_len, LB_PROTO_BIN_TYPE);
+    }
+    return send_json(conn, q, res->status, res->doc);
+}
+
 static enum MHD_Result on_complete(lb_server *s, struct MHD_Connection *conn, req *q)
 {
     const route *r = &ROUTES[q->route];
-    lb_srvapi_res res = { 500, NULL };
+    lb_srvapi_res res = { 500, NULL, NULL, 0 };
     json_t *doc = NULL;
     json_error_t jerr;
     if (q->too_large)
         return send_error(conn, q, 413, "too_large", "the request is larger than 8 MiB (send "
                           "smaller batches)");
+    if (r->body == BIN_BODY) {
+        r->bin_fn(&s->api, r->auth ? &q->who : NULL, (const unsigned char *)q->body.data,
+                  q->body.len, &res);
+        return send_res(conn, q, &res);
+    }
     if (!r->fn)
         return send_metrics(s, conn, q);
     if (r->body) {
@@ -379,7 +402,7 @@ static enum MHD_Result on_complete(lb_server *s, struct MHD_Connection *conn, re
     }
     r->fn(&s->api, r->auth ? &q->who : NULL, doc, &res);
     json_decref(doc);
-    return send_json(conn, q, res.status, res.doc);
+    return send_res(conn, q, &res);
 }
 
 static req *req_new(lb_server *s, const char *method, const char *url)

@@ -15,7 +15,7 @@
 #include "lb_proto.h"
 #include "lb_srvapi.h"
 
-#define PULL_MAX_BYTES (LB_PROTO_MAX_BODY / 2)  /* estimated JSON of envelopes */
+#define PULL_MAX_BYTES (LB_PROTO_MAX_BODY / 2)  /* envelope frames in one answer */
 #define PULL_MAX_COUNT 10000
 #define PULL_MAX_CURSORS 10000
 #define SEALED_MAX 1024
@@ -38,6 +38,9 @@ int lb_srvapi_role_ok(const char *role)
 void lb_srvapi_error(lb_srvapi_res *res, int status, const char *code, const char *message)
 {
     json_decref(res->doc);
+    free(res->bin);
+    res->bin = NULL;
+    res->bin_len = 0;
     res->status = status;
     res->doc = lb_proto_error(code, message);
 }
@@ -181,56 +184,108 @@ void lb_srvapi_enrol(const lb_srvapi *api, const lb_srv_who *who, const json_t *
 
 /* ---- push ---------------------------------------------------------------- */
 
+/* The answer's frames as the store reports them. */
 typedef struct push_out {
-    json_t *acks, *rejected;
+    lb_buf frames;          /* 'A' and 'R' frames, in order */
+    size_t acked, rejected;
 } push_out;
 
 static int push_ack(void *ctx, const char *id, const lb_srv_cursor *seqs, size_t n)
 {
     push_out *o = ctx;
-    json_t *seq = json_object(), *a;
+    lb_proto_seq one[8] = {{NULL, 0}}, *l = n <= 8 ? one : malloc(n * sizeof *l);
     size_t i;
-    for (i = 0; seq && i < n; i++)
-        if (json_object_set_new(seq, seqs[i].caseload, json_integer(seqs[i].seq)) != 0)
-            break;
-    if (!seq || i < n || !(a = json_pack("{s:s, s:o}", "id", id, "seq", seq))) {
-        json_decref(seq);
+    int rc;
+    if (!l)
         return -1;
-    }
-    return json_array_append_new(o->acks, a);
+    for (i = 0; i < n; i++)
+        l[i].caseload = seqs[i].caseload, l[i].seq = seqs[i].seq;
+    rc = lb_proto_put_ack(&o->frames, id, l, n);
+    if (l != one)
+        free(l);
+    o->acked += rc == 0;
+    return rc;
 }
 
 static int push_reject(void *ctx, const char *id, const char *why)
 {
     push_out *o = ctx;
-    return json_array_append_new(o->rejected, json_pack("{s:s, s:s}", "id", id, "error", why));
+    o->rejected++;
+    return lb_proto_put_reject(&o->frames, id, why);
 }
 
-/* Parse the batch: good envelopes into envs (*n), malformed ones with a
- * readable id into out->rejected; -1 (res set) if the request is bad. */
-static int parse_batch(const json_t *list, lb_envelope *envs, size_t *n, push_out *out,
-                       lb_srvapi_res *res)
+static void bad_frame(lb_srvapi_res *res, const char *message)
+{
+    lb_srvapi_error(res, 400, "bad_frame", message);
+}
+
+/* The push body: its control document (NULL when none) and its envelopes
+ * (views into body); 0, or -1 with res set. */
+typedef struct push_in {
+    json_t *ctl;
+    lb_envelope *envs;
+    size_t n, cap;
+} push_in;
+
+static int push_add(push_in *in, const lb_proto_frame *f, lb_srvapi_res *res)
 {
     char msg[160];
-    size_t i;
-    const json_t *j;
-    lb_err err;
-    *n = 0;
-    json_array_foreach(list, i, j) {
-        const char *id = str_field(j, "id");
-        err = lb_proto_envelope_parse(j, &envs[*n], msg, sizeof msg);
-        if (err == LB_OK) {
-            (*n)++;
-        } else if (err == LB_ERR_NOMEM || !id || !lb_proto_is_id(id)) {
-            if (err == LB_ERR_NOMEM)
-                nomem(res);
-            else
-                bad_request(res, msg);
-            return -1;
-        } else if (push_reject(out, id, msg) != 0) {
+    if (in->n == LB_PROTO_MAX_BATCH) {
+        lb_srvapi_error(res, 413, "too_large", "too many envelopes in one push (at most "
+                        "2000; send smaller batches)");
+        return -1;
+    }
+    if (in->n == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 256;
+        lb_envelope *e = realloc(in->envs, cap * sizeof *e);
+        if (!e) {
             nomem(res);
             return -1;
         }
+        in->envs = e;
+        in->cap = cap;
+    }
+    if (lb_proto_envelope_view(f, &in->envs[in->n], msg, sizeof msg) != LB_OK) {
+        bad_frame(res, msg);
+        return -1;
+    }
+    if (in->envs[in->n].from[0]) {
+        bad_frame(res, "an envelope pushed by a device names an uploading device");
+        return -1;
+    }
+    in->n++;
+    return 0;
+}
+
+static int push_read(const unsigned char *body, size_t len, push_in *in, lb_srvapi_res *res)
+{
+    lb_proto_reader r;
+    lb_proto_frame f;
+    char msg[160];
+    int rc, first = 1;
+    if (lb_proto_bin_open(&r, body, len, msg, sizeof msg) != LB_OK) {
+        bad_frame(res, msg);
+        return -1;
+    }
+    while ((rc = lb_proto_next(&r, &f, msg, sizeof msg)) == 1) {
+        if (f.type == LB_PROTO_FRAME_JSON && first) {
+            if (lb_proto_json_view(&f, &in->ctl, msg, sizeof msg) != LB_OK)
+                rc = -1;
+        } else if (f.type == LB_PROTO_FRAME_ENVELOPE) {
+            if (push_add(in, &f, res) != 0)
+                return -1;
+        } else {
+            snprintf(msg, sizeof msg, "a push takes a control frame first, then envelope "
+                     "frames (frame type 0x%02x here)", (unsigned)f.type);
+            rc = -1;
+        }
+        if (rc < 0)
+            break;
+        first = 0;
+    }
+    if (rc < 0) {
+        bad_frame(res, msg);
+        return -1;
     }
     return 0;
 }
@@ -238,73 +293,74 @@ static int parse_batch(const json_t *list, lb_envelope *envs, size_t *n, push_ou
 static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *cursors,
                      json_t **moved);
 
-/* The push answer; with "news" and "key" when the worker sent its cursors,
- * so that a sync with nothing else to fetch needs no pull after it; with no
- * news, also the cursors moved past the worker's own envelopes, so that the
- * next push does not look through them again. */
-static json_t *push_answer(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
-                           push_out *out)
+/* The push answer: its control frame, then the frames of o.  The control
+ * carries "news" and "key" when the worker sent its cursors, so that a sync
+ * with nothing else to fetch needs no pull after it; with no news, also the
+ * cursors moved past the worker's own envelopes, so that the next push does
+ * not look through them again. */
+static lb_err push_answer(const lb_srvapi *api, const lb_srv_who *who, const json_t *ctl,
+                          push_out *o, lb_srvapi_res *res)
 {
-    json_t *doc = json_pack("{s:O, s:O, s:s, s:I}", "acks", out->acks, "rejected",
-                            out->rejected, "epoch", api->epoch, "time", (json_int_t)now_ms());
+    json_t *doc = json_pack("{s:s, s:I}", "epoch", api->epoch, "time", (json_int_t)now_ms());
     json_t *moved = NULL;
+    lb_buf b;
     int64_t key = 0;
-    int news = push_news(api, who, json_object_get(req, "cursors"), &moved);
+    int news = push_news(api, who, json_object_get(ctl, "cursors"), &moved), bad = !doc;
     if (doc && news >= 0 && api->store->ops->key_current(api->store, who->team, &key) == LB_OK) {
-        json_object_set_new(doc, "news", json_boolean(news));
-        json_object_set_new(doc, "key", json_integer(key));
+        bad |= json_object_set_new(doc, "news", json_boolean(news));
+        bad |= json_object_set_new(doc, "key", json_integer(key));
         if (news == 0 && moved)
-            json_object_set(doc, "cursors", moved);
+            bad |= json_object_set(doc, "cursors", moved);
     }
     json_decref(moved);
-    return doc;
+    lb_buf_init(&b, LB_PROTO_MAX_BODY);
+    if (bad || lb_proto_bin_start(&b) || lb_proto_put_json(&b, doc) ||
+        lb_buf_add(&b, o->frames.data, o->frames.len)) {
+        json_decref(doc);
+        lb_buf_wipe(&b);
+        return LB_ERR_NOMEM;
+    }
+    json_decref(doc);
+    res->status = 200;
+    res->bin = b.data;
+    res->bin_len = b.len;
+    return LB_OK;
 }
 
-void lb_srvapi_push(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
-                    lb_srvapi_res *res)
+void lb_srvapi_push(const lb_srvapi *api, const lb_srv_who *who, const unsigned char *body,
+                    size_t len, lb_srvapi_res *res)
 {
-    const json_t *list = json_object_get(req, "envelopes");
-    push_out out = { json_array(), json_array() };
+    push_in in = { NULL, NULL, 0, 0 };
+    push_out out;
     lb_srv_push_sink sink = { push_ack, push_reject, &out };
-    lb_envelope *envs = NULL;
-    size_t n = 0, i, rejected_before;
     lb_err err;
-    if (!json_is_array(list)) {
-        bad_request(res, "\"envelopes\" must be an array of envelopes");
+    memset(&out, 0, sizeof out);
+    lb_buf_init(&out.frames, LB_PROTO_MAX_BODY);
+    if (push_read(body, len, &in, res) != 0)
+        goto out;
+    if (in.ctl && json_object_get(in.ctl, "cursors") &&
+        !json_is_object(json_object_get(in.ctl, "cursors"))) {
+        bad_request(res, "\"cursors\" must be an object {caseload: last sequence seen}");
         goto out;
     }
-    if (json_array_size(list) > LB_PROTO_MAX_BATCH) {
-        lb_srvapi_error(res, 413, "too_large", "too many envelopes in one push (at most 1000; "
-                        "send smaller batches)");
-        goto out;
-    }
-    envs = calloc(json_array_size(list) + 1, sizeof *envs);
-    if (!out.acks || !out.rejected || !envs) {
-        nomem(res);
-        goto out;
-    }
-    if (parse_batch(list, envs, &n, &out, res) != 0)
-        goto out;
-    rejected_before = json_array_size(out.rejected);
     err = api->store->ops->push(api->store, who, who->supervisor ? NULL : who->caseload,
-                                envs, n, &sink);
+                                in.envs, in.n, &sink);
     if (err) {
         store_failed(api, res, err, "storing a push");
         goto out;
     }
-    if (json_array_size(out.rejected) > rejected_before)
+    if (out.rejected > 0)
         logf_api(api, "refused: %zu envelope(s) from device %.8s (not on its caseload "
-                 "or malformed)", json_array_size(out.rejected), who->device);
-    if (json_array_size(out.acks) > 0)
+                 "or a change id taken)", out.rejected, who->device);
+    if (out.acked > 0)
         lb_srvepoch_note(api->epochs);   /* after the commit: see lb_srvepoch.h */
-    lb_srvmetrics_push(api->metrics, json_array_size(out.acks), json_array_size(out.rejected));
-    ok(res, push_answer(api, who, req, &out));
+    lb_srvmetrics_push(api->metrics, out.acked, out.rejected);
+    if (push_answer(api, who, in.ctl, &out, res) != LB_OK)
+        nomem(res);
 out:
-    for (i = 0; i < n; i++)
-        lb_proto_envelope_clear(&envs[i]);
-    free(envs);
-    json_decref(out.acks);
-    json_decref(out.rejected);
+    free(in.envs);   /* views into body: nothing else to free */
+    json_decref(in.ctl);
+    lb_buf_wipe(&out.frames);
 }
 
 /* ---- pull ---------------------------------------------------------------- */
@@ -374,10 +430,25 @@ static int apply_cursors(const lb_srvapi *api, const lb_srv_who *who, const json
     return 0;
 }
 
+/* The envelope frames of a pull answer. */
+typedef struct pull_frames {
+    lb_buf b;
+    size_t n;
+} pull_frames;
+
 static int pull_add(void *ctx, const lb_envelope *e)
 {
-    json_t *j = lb_proto_envelope_json(e);
-    return j ? json_array_append_new(ctx, j) : -1;
+    pull_frames *f = ctx;
+    f->n++;
+    return lb_proto_put_envelope(&f->b, e);
+}
+
+static int pull_count(void *ctx, const lb_envelope *e)
+{
+    size_t *n = ctx;
+    (void)e;
+    (*n)++;
+    return 0;
 }
 
 static int pending_add(void *ctx, const lb_srv_device *d)
@@ -446,9 +517,10 @@ static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *
                      json_t **moved)
 {
     cursor_list l = { NULL, 0, 0 };
-    json_t *envs = NULL, *v;
+    json_t *v;
     const char *caseload;
     lb_srv_cursor *c;
+    size_t found = 0;
     int more = 0, news = -1;
     if (who->supervisor || !json_is_object(cursors) ||
         api->store->ops->followed(api->store, who, followed_add, &l) != LB_OK)
@@ -458,15 +530,13 @@ static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *
             goto out;
         c->seq = (int64_t)json_integer_value(v);
     }
-    if ((envs = json_array()) != NULL &&
-        api->store->ops->pull(api->store, who->team, who->device, l.c, l.n, 1, 1, pull_add,
-                              envs, &more) == LB_OK)
-        news = json_array_size(envs) > 0 || more;
+    if (api->store->ops->pull(api->store, who->team, who->device, l.c, l.n, 1, 1, pull_count,
+                              &found, &more) == LB_OK)
+        news = found > 0 || more;
     if (news == 0 && (*moved = json_object()) != NULL)
         for (size_t i = 0; i < l.n; i++)
             json_object_set_new(*moved, l.c[i].caseload, json_integer(l.c[i].seq));
 out:
-    json_decref(envs);
     free(l.c);
     return news;
 }
@@ -494,41 +564,59 @@ static lb_err pull_roster(const lb_srvapi *api, const lb_srv_who *who, json_t *d
     return err;
 }
 
+/* The pull answer: magic, the control frame doc, the envelope frames. */
+static lb_err pull_answer(const json_t *doc, const lb_buf *envs, lb_srvapi_res *res)
+{
+    lb_buf b;
+    lb_buf_init(&b, LB_PROTO_MAX_BODY);
+    if (lb_proto_bin_start(&b) || lb_proto_put_json(&b, doc) ||
+        (envs->len && lb_buf_add(&b, envs->data, envs->len))) {
+        lb_buf_wipe(&b);
+        return LB_ERR_NOMEM;
+    }
+    res->status = 200;
+    res->bin = b.data;
+    res->bin_len = b.len;
+    return LB_OK;
+}
+
 void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
                     lb_srvapi_res *res)
 {
     cursor_list l = { NULL, 0, 0 };
-    json_t *envs = json_array(), *doc = NULL;
+    json_t *doc = NULL;
+    pull_frames envs = { { NULL, 0, 0, 0 }, 0 };
     int more = 0;
     lb_err err;
+    lb_buf_init(&envs.b, LB_PROTO_MAX_BODY);
     if (pull_checks(req, res) != 0)
         goto out;
-    if (!envs || (err = api->store->ops->followed(api->store, who, followed_add, &l)) != LB_OK) {
-        store_failed(api, res, envs ? err : LB_ERR_NOMEM, "listing caseloads");
+    if ((err = api->store->ops->followed(api->store, who, followed_add, &l)) != LB_OK) {
+        store_failed(api, res, err, "listing caseloads");
         goto out;
     }
     if (json_object_get(req, "cursors") &&
         apply_cursors(api, who, json_object_get(req, "cursors"), &l, res) != 0)
         goto out;
     err = api->store->ops->pull(api->store, who->team, who->device, l.c, l.n,
-                                pull_budget(req), PULL_MAX_COUNT, pull_add, envs, &more);
-    if (!err && !(doc = json_pack("{s:O, s:b, s:s, s:I}", "envelopes", envs, "more", more,
-                                  "epoch", api->epoch, "time", (json_int_t)now_ms())))
+                                pull_budget(req), PULL_MAX_COUNT, pull_add, &envs, &more);
+    if (!err && !(doc = json_pack("{s:b, s:s, s:I}", "more", more, "epoch", api->epoch,
+                                  "time", (json_int_t)now_ms())))
         err = LB_ERR_NOMEM;
     if (!err)
         err = pull_extras(api, who, &l, doc);
     if (!err && who->supervisor && json_is_true(json_object_get(req, "roster")))
         err = pull_roster(api, who, doc);
+    if (!err)
+        err = pull_answer(doc, &envs.b, res);
     if (err) {
         store_failed(api, res, err, "answering a pull");
         goto out;
     }
-    lb_srvmetrics_pull(api->metrics, json_array_size(envs));
-    ok(res, doc);
-    doc = NULL;
+    lb_srvmetrics_pull(api->metrics, envs.n);
 out:
     json_decref(doc);
-    json_decref(envs);
+    lb_buf_wipe(&envs.b);
     free(l.c);
 }
 

@@ -12,6 +12,14 @@
  * Assignment facts of one (person, caseload) apply in the order they reach
  * the server: devices order them by HLC, the server only routes.
  *
+ * A batch is filed with three statements an envelope in the common case:
+ * one lookup of its id, one row in envelopes, one in filed per caseload.
+ * What a batch asks again and again is kept in memory for the batch (it
+ * holds the write lock, so nothing else changes it meanwhile): the
+ * caseloads each person is active on (dropped for a person when one of
+ * their assignments applies) and each caseload's head counter (written
+ * back once, before the commit).
+ *
  * Pulling: each caseload after its cursor, one snapshot for all of them.
  * An envelope is sent to a device once: not again under a second followed
  * caseload, and never when that device uploaded it (it has it); the
@@ -23,11 +31,11 @@
 #include "lb_srvsql.h"
 
 #define NOBODY "00000000000000000000000000000000"
-#define ENVELOPE_JSON_OVERHEAD 256   /* keys, ids, from, size: an estimate */
+#define ENVELOPE_WIRE_OVERHEAD 64    /* an envelope's frame beside its body */
 #define PULL_MAX_SKIPPED 200000      /* rows passed over in one pull answer */
 
 static const char SQL_ENV_GET[] =
-    "SELECT n, person, key_id, body, assign_caseload, assign_active FROM envelopes "
+    "SELECT n, person, key_id, device, assign_caseload, assign_active FROM envelopes "
     "WHERE team = ?1 AND id = ?2";
 static const char SQL_ENV_NEW[] =
     "INSERT INTO envelopes (team, id, person, key_id, body, assign_caseload, assign_active, "
@@ -43,22 +51,46 @@ static const char SQL_HISTORY[] =
     "SELECT n FROM envelopes WHERE team = ?1 AND person = ?2 ORDER BY n";
 static const char SQL_FILED_GET[] =
     "SELECT seq FROM filed WHERE team = ?1 AND caseload = ?2 AND envelope = ?3";
-static const char SQL_HEAD_NEXT[] =
-    "INSERT INTO caseloads (team, caseload, head) VALUES (?1, ?2, 1) "
-    "ON CONFLICT (team, caseload) DO UPDATE SET head = head + 1 RETURNING head";
+static const char SQL_HEAD_GET[] =
+    "SELECT head FROM caseloads WHERE team = ?1 AND caseload = ?2";
+static const char SQL_HEAD_PUT[] =
+    "INSERT INTO caseloads (team, caseload, head) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (team, caseload) DO UPDATE SET head = excluded.head";
 static const char SQL_FILE[] =
     "INSERT INTO filed (team, caseload, seq, envelope) VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_FILINGS[] =
     "SELECT caseload, seq FROM filed WHERE envelope = ?1 ORDER BY caseload";
 
-/* The state of one push: connection, uploader, and a growable list used
- * for the caseloads of one envelope. */
+#define PERSON_CACHE 64          /* people whose caseloads a batch keeps */
+#define PERSON_CASELOADS 4        /* caseloads kept per person (more: not kept) */
+#define HEADS_MAX 256             /* caseload heads a batch keeps */
+
+/* The caseloads one person is active on, as read in this batch. */
+typedef struct person_on {
+    char person[LB_SRV_ID_LEN + 1];
+    size_t n;
+    char caseload[PERSON_CASELOADS][LB_PROTO_CASELOAD_MAX + 1];
+} person_on;
+
+/* A caseload's head counter as this batch moved it. */
+typedef struct head {
+    char caseload[LB_PROTO_CASELOAD_MAX + 1];
+    int64_t head;
+    int dirty;
+} head;
+
+/* The state of one push: connection, uploader, a growable list used for
+ * the caseloads of one envelope, and what the batch keeps in memory. */
 typedef struct push_ctx {
     lb_srvsql *s;
     lb_srvsql_conn *c;
     const lb_srv_who *who;
     lb_srv_cursor *list;
     size_t n, cap;
+    person_on people[PERSON_CACHE];
+    size_t people_next;
+    head heads[HEADS_MAX];
+    size_t nheads;
 } push_ctx;
 
 static lb_err list_add(push_ctx *p, const char *caseload, int64_t seq)
@@ -77,6 +109,15 @@ static lb_err list_add(push_ctx *p, const char *caseload, int64_t seq)
     return LB_OK;
 }
 
+/* Bind text that outlives the statement's step (no copy); NULL binds NULL. */
+static void bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 static lb_err fail(push_ctx *p, int rc, const char *what)
 {
     return lb_srvsql_fail(p->s, p->c, rc ? rc : sqlite3_errcode(p->c->db), what);
@@ -93,41 +134,103 @@ static lb_err step_int(push_ctx *p, sqlite3_stmt *st, int64_t *out, int *found, 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? LB_OK : fail(p, rc, what);
 }
 
+/* The head of caseload as this batch sees it (read once, then kept). */
+static lb_err head_of(push_ctx *p, const char *caseload, head **out)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    int found = 0;
+    size_t i;
+    lb_err err;
+    for (i = 0; i < p->nheads; i++)
+        if (strcmp(p->heads[i].caseload, caseload) == 0) {
+            *out = &p->heads[i];
+            return LB_OK;
+        }
+    if (p->nheads == HEADS_MAX)
+        return LB_ERR_BUSY;   /* the caller writes the heads back, then asks again */
+    if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_GET)))
+        return fail(p, 0, "numbering an envelope");
+    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, caseload);
+    if ((err = step_int(p, st, &v, &found, "numbering an envelope")) != LB_OK)
+        return err;
+    *out = &p->heads[p->nheads++];
+    snprintf((*out)->caseload, sizeof (*out)->caseload, "%s", caseload);
+    (*out)->head = found ? v : 0;
+    (*out)->dirty = 0;
+    return LB_OK;
+}
+
+/* Write every head this batch moved back to the caseloads table. */
+static lb_err heads_save(push_ctx *p)
+{
+    sqlite3_stmt *st;
+    int64_t dummy;
+    int found;
+    size_t i;
+    lb_err err;
+    for (i = 0; i < p->nheads; i++) {
+        if (!p->heads[i].dirty)
+            continue;
+        if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_PUT)))
+            return fail(p, 0, "numbering an envelope");
+        lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, p->heads[i].caseload);
+        sqlite3_bind_int64(st, 3, p->heads[i].head);
+        if ((err = step_int(p, st, &dummy, &found, "numbering an envelope")) != LB_OK)
+            return err;
+    }
+    p->nheads = 0;
+    return LB_OK;
+}
+
+/* The next number of caseload's head. */
+static lb_err head_next(push_ctx *p, const char *caseload, int64_t *seq)
+{
+    head *h = NULL;
+    lb_err err = head_of(p, caseload, &h);
+    if (err == LB_ERR_BUSY && (err = heads_save(p)) == LB_OK)
+        err = head_of(p, caseload, &h);
+    if (err)
+        return err;
+    h->dirty = 1;
+    *seq = ++h->head;
+    return LB_OK;
+}
+
 /* File envelope n under caseload, once: the next number of its head.
- * fresh: n was stored by this push and filed nowhere yet. */
-static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh)
+ * fresh: n was stored by this push and filed nowhere yet.  *seq is its
+ * number there (0 when it was filed there already). */
+static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh, int64_t *seq)
 {
     const char *team = p->who->team;
     sqlite3_stmt *st;
-    int64_t seq = 0;
+    int64_t dummy = 0;
     int found = 0;
     lb_err err;
+    *seq = 0;
     if (!fresh) {
         if (!(st = lb_srvsql_stmt(p->c, SQL_FILED_GET)))
             return fail(p, 0, "filing an envelope");
         lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
         sqlite3_bind_int64(st, 3, n);
-        if ((err = step_int(p, st, &seq, &found, "filing an envelope")) != LB_OK || found)
+        if ((err = step_int(p, st, &dummy, &found, "filing an envelope")) != LB_OK || found)
             return err;
     }
-    if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_NEXT)))
-        return fail(p, 0, "filing an envelope");
-    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
-    if ((err = step_int(p, st, &seq, &found, "numbering an envelope")) != LB_OK)
+    if ((err = head_next(p, caseload, seq)) != LB_OK)
         return err;
-    if (!found || !(st = lb_srvsql_stmt(p->c, SQL_FILE)))
+    if (!(st = lb_srvsql_stmt(p->c, SQL_FILE)))
         return fail(p, 0, "filing an envelope");
-    lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
-    sqlite3_bind_int64(st, 3, seq);
+    bind_static(st, 1, team), bind_static(st, 2, caseload);
+    sqlite3_bind_int64(st, 3, *seq);
     sqlite3_bind_int64(st, 4, n);
-    return step_int(p, st, &seq, &found, "filing an envelope");
+    return step_int(p, st, &dummy, &found, "filing an envelope");
 }
 
 /* File the whole history of person under caseload. */
 static lb_err file_history(push_ctx *p, const char *person, const char *caseload)
 {
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_HISTORY);
-    int64_t *ns = NULL;
+    int64_t *ns = NULL, seq = 0;
     size_t n = 0, cap = 0, i;
     lb_err err = LB_OK;
     int rc = SQLITE_DONE;
@@ -149,9 +252,18 @@ static lb_err file_history(push_ctx *p, const char *person, const char *caseload
     if (!err && rc != SQLITE_DONE)
         err = fail(p, rc, "reading a person's history");
     for (i = 0; i < n && !err; i++)
-        err = file_under(p, caseload, ns[i], 0);
+        err = file_under(p, caseload, ns[i], 0, &seq);
     free(ns);
     return err;
+}
+
+/* Forget what the batch kept of person's caseloads. */
+static void person_forget(push_ctx *p, const char *person)
+{
+    size_t i;
+    for (i = 0; i < PERSON_CACHE; i++)
+        if (strcmp(p->people[i].person, person) == 0)
+            p->people[i].person[0] = '\0';
 }
 
 /* Apply an assignment fact; a new active caseload gets the history. */
@@ -167,6 +279,7 @@ static lb_err apply_assign(push_ctx *p, const lb_envelope *e)
     lb_srvsql_text(st, 3, e->assign_caseload);
     if ((err = step_int(p, st, &was, &found, "reading an assignment")) != LB_OK)
         return err;
+    person_forget(p, e->person);
     if (!(st = lb_srvsql_stmt(p->c, SQL_ASSIGN_SET)))
         return fail(p, 0, "keeping an assignment");
     lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->person);
@@ -179,20 +292,40 @@ static lb_err apply_assign(push_ctx *p, const lb_envelope *e)
     return LB_OK;
 }
 
-/* The caseloads person is active on, into p->list. */
+/* The caseloads person is active on, into p->list (read from the
+ * assignments table, or as kept by this batch). */
 static lb_err active_on(push_ctx *p, const char *person)
 {
-    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ACTIVE_ON);
+    sqlite3_stmt *st;
+    person_on *k;
     lb_err err = LB_OK;
+    size_t i;
     int rc = SQLITE_DONE;
     p->n = 0;
-    if (!st)
+    for (i = 0; i < PERSON_CACHE; i++) {
+        k = &p->people[i];
+        if (strcmp(k->person, person) != 0)
+            continue;
+        for (size_t j = 0; j < k->n && !err; j++)
+            err = list_add(p, k->caseload[j], 0);
+        return err;
+    }
+    if (!(st = lb_srvsql_stmt(p->c, SQL_ACTIVE_ON)))
         return fail(p, 0, "reading assignments");
     lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
         err = list_add(p, (const char *)sqlite3_column_text(st, 0), 0);
     sqlite3_reset(st);
-    return err ? err : rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading assignments");
+    if (err || rc != SQLITE_DONE)
+        return err ? err : fail(p, rc, "reading assignments");
+    if (p->n <= PERSON_CASELOADS) {
+        k = &p->people[p->people_next++ % PERSON_CACHE];
+        memcpy(k->person, person, LB_SRV_ID_LEN + 1);
+        k->n = p->n;
+        for (i = 0; i < p->n; i++)
+            memcpy(k->caseload[i], p->list[i].caseload, sizeof k->caseload[i]);
+    }
+    return LB_OK;
 }
 
 /* Every filing of envelope n, into p->list. */
@@ -220,14 +353,14 @@ static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
     lb_err err;
     if (!st)
         return fail(p, 0, "storing an envelope");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->id);
-    lb_srvsql_text(st, 3, e->person);
+    bind_static(st, 1, p->who->team), bind_static(st, 2, e->id);
+    bind_static(st, 3, e->person);
     sqlite3_bind_int64(st, 4, e->key);
     sqlite3_bind_blob(st, 5, e->body, (int)e->body_len, SQLITE_STATIC);
-    lb_srvsql_text(st, 6, e->has_assign ? e->assign_caseload : NULL);
+    bind_static(st, 6, e->has_assign ? e->assign_caseload : NULL);
     if (e->has_assign)
         sqlite3_bind_int(st, 7, e->assign_active ? 1 : 0);
-    lb_srvsql_text(st, 8, p->who->device);
+    bind_static(st, 8, p->who->device);
     sqlite3_bind_int64(st, 9, lb_srvsql_now_ms());
     err = step_int(p, st, &dummy, &found, "storing an envelope");
     *n = sqlite3_last_insert_rowid(p->c->db);
@@ -249,9 +382,10 @@ static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
         p->n = 0;
         err = list_add(p, p->who->caseload, 0);
     }
-    /* Only an assignment may have filed it already (with the history). */
+    /* Only an assignment may have filed it already (with the history);
+     * otherwise p->list ends as its filings. */
     for (i = 0; i < p->n && !err; i++)
-        err = file_under(p, p->list[i].caseload, n, !e->has_assign);
+        err = file_under(p, p->list[i].caseload, n, !e->has_assign, &p->list[i].seq);
     return err;
 }
 
@@ -273,45 +407,63 @@ static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
            sqlite3_column_int(st, 5) == (e->assign_active ? 1 : 0);
 }
 
-/* Store and file one envelope, or find it stored: *n its row; *clash when
- * its id is taken by a different change (same_envelope). */
-static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash)
+/* What the team's envelopes hold under e's id. */
+typedef struct stored {
+    int found;
+    int64_t n;
+    int clash;      /* a different change under the same id */
+    int mine;       /* uploaded by the pushing device */
+} stored;
+
+static lb_err lookup(push_ctx *p, const lb_envelope *e, stored *out)
 {
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_GET);
-    lb_err err;
+    const char *dev;
     int rc;
-    *clash = 0;
+    memset(out, 0, sizeof *out);
     if (!st)
         return fail(p, 0, "reading an envelope");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->id);
+    bind_static(st, 1, p->who->team), bind_static(st, 2, e->id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        *n = sqlite3_column_int64(st, 0);
-        *clash = !same_envelope(st, e);
+        dev = (const char *)sqlite3_column_text(st, 3);
+        out->found = 1;
+        out->n = sqlite3_column_int64(st, 0);
+        out->clash = !same_envelope(st, e);
+        out->mine = dev && strcmp(dev, p->who->device) == 0;
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return LB_OK;
-    if (rc != SQLITE_DONE)
-        return fail(p, rc, "reading an envelope");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading an envelope");
+}
+
+/* Store and file one envelope, or find it stored: *n its row; *clash when
+ * its id is taken by a different change (same_envelope); *fresh when this
+ * push stored it (p->list then holds its filings). */
+static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash, int *fresh)
+{
+    stored got;
+    lb_err err = lookup(p, e, &got);
+    *clash = got.clash;
+    *fresh = 0;
+    if (err || got.found) {
+        *n = got.n;
+        return err;
+    }
     if ((err = insert_envelope(p, e, n)) != LB_OK)
         return err;
+    *fresh = !e->has_assign;
     return file_new(p, e, *n);
 }
 
-/* Whether person was active on caseload before this batch. */
+/* Whether person was active on caseload before this batch (allowed_set
+ * runs before any envelope of the batch applies). */
 static lb_err was_on(push_ctx *p, const char *person, const char *caseload, int *on)
 {
-    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ASSIGN_GET);
-    int64_t active = 0;
-    int found = 0;
-    lb_err err;
-    if (!st)
-        return fail(p, 0, "reading an assignment");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
-    lb_srvsql_text(st, 3, caseload);
-    err = step_int(p, st, &active, &found, "reading an assignment");
-    *on = found && active;
+    size_t i;
+    lb_err err = active_on(p, person);
+    *on = 0;
+    for (i = 0; !err && i < p->n && !*on; i++)
+        *on = strcmp(p->list[i].caseload, caseload) == 0;
     return err;
 }
 
@@ -359,15 +511,15 @@ static lb_err person_free(push_ctx *p, const char *person, const char *limit, in
 }
 
 /* Whether a limited uploader may push e, judged on the state before the
- * batch: LB_NOBODY, a re-push of its own envelope, a person on its
- * caseload, or a person it may take on (person_free). */
+ * batch: LB_NOBODY, a person on its caseload, a re-push of its own
+ * envelope, or a person it may take on (person_free). */
 static lb_err allowed(push_ctx *p, const char *limit, const lb_envelope *e, int *yes)
 {
     lb_err err;
     *yes = strcmp(e->person, NOBODY) == 0;
-    if (!*yes && (err = exists(p, SQL_MINE, e->id, p->who->device, yes)) != LB_OK)
-        return err;
     if (!*yes && (err = was_on(p, e->person, limit, yes)) != LB_OK)
+        return err;
+    if (!*yes && (err = exists(p, SQL_MINE, e->id, p->who->device, yes)) != LB_OK)
         return err;
     if (!*yes)
         return person_free(p, e->person, limit, yes);
@@ -392,14 +544,14 @@ static lb_err allowed_set(push_ctx *p, const char *limit, const lb_envelope *env
 static lb_err push_report(push_ctx *p, const lb_envelope *e, const lb_srv_push_sink *sink)
 {
     int64_t n = 0;
-    int clash = 0, rc;
-    lb_err err = push_one(p, e, &n, &clash);
+    int clash = 0, fresh = 0, rc;
+    lb_err err = push_one(p, e, &n, &clash, &fresh);
     if (err)
         return err;
     if (clash)
         rc = sink->reject(sink->ctx, e->id, "this change id is already used by a different "
                           "envelope (make a new change id)");
-    else if ((err = filings(p, n)) != LB_OK)
+    else if (!fresh && (err = filings(p, n)) != LB_OK)
         return err;
     else
         rc = sink->ack(sink->ctx, e->id, p->list, p->n);
@@ -409,31 +561,36 @@ static lb_err push_report(push_ctx *p, const lb_envelope *e, const lb_srv_push_s
 lb_err lb_srvsql_push(lb_srvstore *base, const lb_srv_who *who, const char *limit,
                       const lb_envelope *envs, size_t n, const lb_srv_push_sink *sink)
 {
-    push_ctx p;
+    push_ctx *p = calloc(1, sizeof *p);   /* its caches are too big for a stack */
     unsigned char *ok = calloc(n ? n : 1, 1);
     size_t i;
     lb_err err;
-    if (!ok)
+    if (!ok || !p) {
+        free(ok);
+        free(p);
         return LB_ERR_NOMEM;
-    memset(&p, 0, sizeof p);
-    p.s = (lb_srvsql *)base;
-    p.who = who;
-    p.c = lb_srvsql_get(p.s);
-    err = lb_srvsql_exec(p.s, p.c, "BEGIN IMMEDIATE", "storing a push");
+    }
+    p->s = (lb_srvsql *)base;
+    p->who = who;
+    p->c = lb_srvsql_get(p->s);
+    err = lb_srvsql_exec(p->s, p->c, "BEGIN IMMEDIATE", "storing a push");
     if (!err && limit)
-        err = allowed_set(&p, limit, envs, n, ok);
+        err = allowed_set(p, limit, envs, n, ok);
     for (i = 0; i < n && !err; i++) {
         if (limit && !ok[i])
             err = sink->reject(sink->ctx, envs[i].id, "this person is not on your caseload")
                   ? LB_ERR_NOMEM : LB_OK;
         else
-            err = push_report(&p, &envs[i], sink);
+            err = push_report(p, &envs[i], sink);
     }
     if (!err)
-        err = lb_srvsql_exec(p.s, p.c, "COMMIT", "storing a push");
-    lb_srvsql_put(p.s, p.c);
-    free(p.list);
+        err = heads_save(p);
+    if (!err)
+        err = lb_srvsql_exec(p->s, p->c, "COMMIT", "storing a push");
+    lb_srvsql_put(p->s, p->c);
+    free(p->list);
     free(ok);
+    free(p);
     return err;
 }
 
@@ -564,7 +721,7 @@ static int pull_caseload(pull_ctx *q, sqlite3_stmt *st, lb_srv_cursor *cur)
     lb_envelope e;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t cost = (size_t)sqlite3_column_bytes(st, 5) / 3 * 4 + 4 + ENVELOPE_JSON_OVERHEAD;
+        size_t cost = (size_t)sqlite3_column_bytes(st, 5) + ENVELOPE_WIRE_OVERHEAD;
         int dup = own_upload(q, st);
         if (!dup && q->ncursors > 1)
             dup = delivered_elsewhere(q, cur, sqlite3_column_int64(st, 1));

@@ -134,7 +134,8 @@ typedef struct lb_srvstore_ops {
     lb_err (*caseload_elsewhere)(lb_srvstore *s, const char *team, const char *caseload,
                                  int *yes);
     /* Envelopes after each cursor, in sequence order, each at most once,
-     * until max_bytes (estimated JSON size; at least one envelope) or
+     * until max_bytes (estimated wire size: the body and about 64 bytes an
+     * envelope, lb_proto.h; at least one envelope) or
      * max_count; advances the cursors in place; *more when stopped early.
      * Envelopes uploaded by device skip_from (NULL: none) are not passed
      * to fn, but the cursors move past them: a device is not sent back

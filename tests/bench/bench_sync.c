@@ -763,7 +763,7 @@ static double pull_alone_peak(const char *dir)
     snprintf(file, sizeof file, "%s/pull-alone.out", work);
     run_helper(argv, NULL, file, &pulled, &kb, &file_kb);
     fprintf(stderr, "memory: the pull alone: %ld changes, peak %.1f MB after unlock; at the "
-            "end %.1f MB of it are file pages (SQLite's mmap of the store)\n", pulled,
+            "end %.1f MB of it are file pages (libraries and other mapped files)\n", pulled,
             (double)kb / 1024.0, (double)file_kb / 1024.0);
     return kb > 0 ? (double)kb / 1024.0 : 0;
 }
@@ -864,63 +864,99 @@ static void random_id(char out[LB_PROTO_ID_LEN + 1])
     sodium_bin2hex(out, LB_PROTO_ID_LEN + 1, raw, sizeof raw);
 }
 
-/* POST body to url + path; the answer parsed (NULL on failure); latency
- * kept. */
-static json_t *load_post(loaddev *d, CURL *h, const char *path, json_t *body, membuf *m)
+/* POST text (len bytes, Content-Type from hdrs) to url + path; 1 when a
+ * 200 answer with the binary magic came (in m); latency kept. */
+static int load_post(loaddev *d, CURL *h, const char *path, struct curl_slist *hdrs,
+                     const char *text, size_t len, membuf *m)
 {
-    char url[256], *text = json_dumps(body, JSON_COMPACT);
+    char url[256];
     long status = 0;
     double t0;
     CURLcode cc;
-    json_t *ans = NULL;
-    if (!text)
-        return NULL;
+    int ok;
     snprintf(url, sizeof url, "%s%s", d->url, path);
     m->len = 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
     t0 = now();
     cc = curl_easy_perform(h);
     if (d->nlat < LAT_MAX)
         d->lat[d->nlat++] = (now() - t0) * 1e3;
     d->requests++;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (cc == CURLE_OK && status == 200 && m->len)
-        ans = json_loadb(m->p, m->len, 0, NULL);
-    if (!ans)
+    ok = cc == CURLE_OK && status == 200 && m->len >= LB_PROTO_MAGIC_LEN &&
+         memcmp(m->p, LB_PROTO_MAGIC, LB_PROTO_MAGIC_LEN) == 0;
+    if (!ok)
         d->failed++;
-    free(text);
-    return ans;
+    return ok;
 }
 
-static json_t *load_push_body(loaddev *d)
+/* The frames of type type in a binary answer; its control document (new
+ * reference) into *ctl when ctl is not NULL. */
+static size_t load_frames(const membuf *m, int type, json_t **ctl)
+{
+    lb_proto_reader r;
+    lb_proto_frame f;
+    size_t n = 0;
+    if (lb_proto_bin_open(&r, m->p, m->len, NULL, 0) != LB_OK)
+        return 0;
+    while (lb_proto_next(&r, &f, NULL, 0) == 1) {
+        n += f.type == type;
+        if (ctl && !*ctl && f.type == LB_PROTO_FRAME_JSON)
+            lb_proto_json_view(&f, ctl, NULL, 0);
+    }
+    return n;
+}
+
+/* A push body of LOAD_BATCH envelopes with random bodies. */
+static int load_push_body(loaddev *d, lb_buf *b)
 {
     unsigned char bin[LOAD_BODY];
-    json_t *list = json_array();
-    for (int i = 0; i < LOAD_BATCH && list; i++) {
-        char id[LB_PROTO_ID_LEN + 1], *b64;
-        random_id(id);
+    lb_envelope e;
+    b->len = 0;
+    if (lb_proto_bin_start(b))
+        return -1;
+    for (int i = 0; i < LOAD_BATCH; i++) {
+        memset(&e, 0, sizeof e);
+        random_id(e.id);
+        memcpy(e.person, d->person, sizeof e.person);
+        e.key = 1;
         randombytes_buf(bin, sizeof bin);
-        if (!(b64 = lb_proto_b64(bin, sizeof bin)))
-            break;
-        json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:s}", "id", id, "person",
-                                              d->person, "key", 1, "body", b64));
-        free(b64);
+        e.body = bin;
+        e.body_len = sizeof bin;
+        if (lb_proto_put_envelope(b, &e))
+            return -1;
     }
-    return list ? json_pack("{s:o}", "envelopes", list) : NULL;
+    return 0;
 }
 
-static void load_pull(loaddev *d, CURL *h, membuf *m)
+static void load_pull(loaddev *d, CURL *h, struct curl_slist *hdrs, membuf *m)
 {
     json_t *body = json_pack("{s:{s:I}}", "cursors", d->caseload, (json_int_t)d->cursor);
-    json_t *ans = body ? load_post(d, h, "/v1/pull", body, m) : NULL;
-    json_t *c = json_object_get(json_object_get(ans, "cursors"), d->caseload);
-    d->pulled += json_array_size(json_object_get(ans, "envelopes"));
-    if (json_is_integer(c))
-        d->cursor = json_integer_value(c);
+    json_t *ctl = NULL, *c;
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (text && load_post(d, h, "/v1/pull", hdrs, text, strlen(text), m)) {
+        d->pulled += load_frames(m, LB_PROTO_FRAME_ENVELOPE, &ctl);
+        c = json_object_get(json_object_get(ctl, "cursors"), d->caseload);
+        if (json_is_integer(c))
+            d->cursor = json_integer_value(c);
+    }
+    free(text);
+    json_decref(ctl);
     json_decref(body);
-    json_decref(ans);
+}
+
+/* Headers: the token and a content type. */
+static struct curl_slist *load_headers(const char *auth, const char *ctype)
+{
+    struct curl_slist *l = curl_slist_append(NULL, auth), *t;
+    if (l && !(t = curl_slist_append(l, ctype))) {
+        curl_slist_free_all(l);
+        return NULL;
+    }
+    return l;
 }
 
 static void *load_thread(void *arg)
@@ -928,13 +964,14 @@ static void *load_thread(void *arg)
     loaddev *d = arg;
     char auth[300];
     membuf m = {0};
-    struct curl_slist *hdrs = NULL;
+    lb_buf push;
+    struct curl_slist *json_hdrs, *bin_hdrs;
     CURL *h = curl_easy_init();
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", d->token);
-    hdrs = curl_slist_append(hdrs, auth);
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    if (h && hdrs) {
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    json_hdrs = load_headers(auth, "Content-Type: application/json");
+    bin_hdrs = load_headers(auth, "Content-Type: " LB_PROTO_BIN_TYPE);
+    lb_buf_init(&push, LB_PROTO_MAX_BODY);
+    if (h) {
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
         curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
@@ -942,16 +979,17 @@ static void *load_thread(void *arg)
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     }
     pthread_barrier_wait(d->start);
-    for (int i = 0; h && hdrs && i < LOAD_MAX_LOOPS && now() < d->deadline; i++) {
-        json_t *body = load_push_body(d), *ans;
-        ans = body ? load_post(d, h, "/v1/push", body, &m) : NULL;
-        d->pushed += json_array_size(json_object_get(ans, "acks"));
-        json_decref(body);
-        json_decref(ans);
+    for (int i = 0; h && json_hdrs && bin_hdrs && i < LOAD_MAX_LOOPS && now() < d->deadline;
+         i++) {
+        if (load_push_body(d, &push) == 0 &&
+            load_post(d, h, "/v1/push", bin_hdrs, push.data, push.len, &m))
+            d->pushed += load_frames(&m, LB_PROTO_FRAME_ACK, NULL);
         if (now() < d->deadline)
-            load_pull(d, h, &m);
+            load_pull(d, h, json_hdrs, &m);
     }
-    curl_slist_free_all(hdrs);
+    curl_slist_free_all(json_hdrs);
+    curl_slist_free_all(bin_hdrs);
+    lb_buf_wipe(&push);
     if (h)
         curl_easy_cleanup(h);
     free(m.p);

@@ -1,6 +1,9 @@
 #!/bin/sh
 # test_sync_badreq.sh - linkbookd against bad requests, with curl: malformed
-# JSON (400), wrong content type (415), bodies over 8 MiB announced or
+# JSON (400), malformed binary push bodies (no magic, cut frames, absurd
+# lengths, trailing garbage, unknown frames: 400 bad_frame, nothing stored,
+# the server keeps serving), too many envelopes (413), wrong content type
+# (415, a JSON push included), bodies over 8 MiB announced or
 # streamed (413), unknown routes (404), wrong methods (405), missing or
 # bogus tokens (401), absurd cursors (400), bad enrolment codes (403); every
 # error is a JSON document with "error" and "code".  /healthz and /metrics
@@ -42,7 +45,8 @@ expect_error_doc "no token: error document, code bad_token" bad_token
 apost "pull with a bogus token: 401" 401 /v1/pull '{"cursors": {}}' "0000000000000000000000000000000000000000000000000000000000000000"
 expect_error_doc "bogus token: error document, code bad_token" bad_token
 curl_json "push with a malformed Authorization header: 401" 401 POST /v1/push \
-    -H 'Content-Type: application/json' -H "Authorization: Basic $TOKEN" -d '{"envelopes": []}'
+    -H 'Content-Type: application/vnd.linkbook.v2' -H "Authorization: Basic $TOKEN" -d 'LB2'
+
 expect_error_doc "malformed Authorization: error document"
 curl_json "GET /v1/keys without a token: 401" 401 GET /v1/keys
 
@@ -64,28 +68,93 @@ apost "fractional cursor: 400" 400 /v1/pull "{\"cursors\": {\"$SUPCL\": 1.5}}"
 apost "cursor beyond 64 bits: 400" 400 /v1/pull "{\"cursors\": {\"$SUPCL\": 123456789012345678901234567890}}"
 expect_error_doc "huge cursor: error document"
 apost "negative max_bytes: 400" 400 /v1/pull '{"cursors": {}, "max_bytes": -5}'
-apost "envelopes not an array: 400" 400 /v1/push '{"envelopes": "many"}'
-expect_error_doc "envelopes not an array: error document"
 apost "invalid UTF-8 in JSON: 400" 400 /v1/pull "$(printf '{"cursors": {"\377\376": 0}}')"
-# A bad envelope inside a good batch: refused one by one, never stored.
-printf '%s' '{"envelopes": [{"id": "not-hex", "person": "00000000000000000000000000000000", "key": 1, "body": "!!"}]}' >"$tmp/req.json"
-_w=$(curl -sS -o "$tmp/body" -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
-    -H "Authorization: Bearer $TOKEN" --data-binary @"$tmp/req.json" "$URL/v1/push" 2>&1)
-python3 - "$tmp/body" "$_w" <<'EOF' >"$tmp/why" 2>&1
-import json, sys
-d = json.load(open(sys.argv[1]))
-if sys.argv[2] == "400":
-    assert d.get("error") and d.get("code"), "400 without an error document: %r" % d
-else:
-    assert sys.argv[2] == "200", "HTTP %s" % sys.argv[2]
-    assert d.get("acks") == [], "acks %r" % d.get("acks")
-    assert len(d.get("rejected", [])) == 1 and d["rejected"][0].get("error"), "rejected %r" % d.get("rejected")
-EOF
-if [ $? -eq 0 ]; then
-    ok "push of a malformed envelope: refused with a reason (HTTP $_w), not acknowledged"
-else
-    fail "push of a malformed envelope: refused with a reason, not acknowledged" "$(cat "$tmp/why")" "HTTP $_w, body: $(head -c 300 "$tmp/body")"
-fi
+
+# --- binary push bodies ----------------------------------------------------------------
+WIRE="$SYNC_DIR/lbwire.py"
+# bpost NAME STATUS FILE: POST FILE to /v1/push as a binary body.
+bpost() {
+    curl_json "$1" "$2" POST /v1/push -H 'Content-Type: application/vnd.linkbook.v2' \
+        -H "Authorization: Bearer $TOKEN" --data-binary @"$3"
+}
+# stored: how many envelopes the server holds (from /metrics).
+stored() {
+    curl -sS --max-time 10 "$URL/metrics" 2>/dev/null |
+        awk '/^linkbookd_envelopes_stored / {print $NF}'
+}
+# A well-formed envelope frame payload: id, person (LB_NOBODY), key 1, no
+# flags, a 40-byte body.
+EID=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NOBODY=00000000000000000000000000000000
+BODY40=$(printf '%080d' 0)
+GOOD="${EID}${NOBODY}0000000100${BODY40}"
+stored_before=$(stored)
+apost "a JSON push body: 415" 415 /v1/push '{"envelopes": []}'
+expect_error_doc "a JSON push body: error document, code bad_content_type" bad_content_type
+printf 'LB1\n' >"$tmp/b.bin"
+bpost "binary push without the magic: 400" 400 "$tmp/b.bin"
+expect_error_doc "no magic: error document, code bad_frame" bad_frame
+printf 'LB2\nE\000\000' >"$tmp/b.bin"
+bpost "binary push ending inside a frame header: 400" 400 "$tmp/b.bin"
+expect_error_doc "cut frame header: error document, code bad_frame" bad_frame
+python3 "$WIRE" frame "$tmp/b.bin" E "$GOOD" && head -c -7 "$tmp/b.bin" >"$tmp/b2.bin"
+bpost "binary push with a truncated envelope frame: 400" 400 "$tmp/b2.bin"
+expect_error_doc "truncated frame: error document, code bad_frame" bad_frame
+printf 'LB2\nE\377\377\377\377abc' >"$tmp/b.bin"
+bpost "binary push with an absurd frame length (4 GiB): 400" 400 "$tmp/b.bin"
+expect_error_doc "absurd length: error document, code bad_frame" bad_frame
+python3 "$WIRE" frame "$tmp/b.bin" E "$GOOD" && printf 'x' >>"$tmp/b.bin"
+bpost "binary push with trailing garbage after a good frame: 400" 400 "$tmp/b.bin"
+expect_error_doc "trailing garbage: error document, code bad_frame" bad_frame
+python3 "$WIRE" frame "$tmp/b.bin" Z "00"
+bpost "binary push with an unknown frame type: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "${EID}${NOBODY}00000001"
+bpost "binary push with an envelope shorter than its fixed fields: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "${EID}${NOBODY}0000000100$(printf '%078d' 0)"
+bpost "binary push with a body too short to be sealed: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "${EID}${NOBODY}0000000000${BODY40}"
+bpost "binary push with team key id 0: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "${EID}${NOBODY}0000000180${BODY40}"
+bpost "binary push with an unknown flag: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "${EID}${NOBODY}0000000101ff${BODY40}"
+bpost "binary push with an assign caseload longer than the frame: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "${EID}${NOBODY}00000001010221${BODY40}"
+bpost "binary push with an assign caseload of forbidden characters: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" J "$(printf 'not json' | od -An -tx1 | tr -d ' \n')" E "$GOOD"
+bpost "binary push whose control frame is not JSON: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" E "$GOOD" J "7b7d"
+bpost "binary push with a control frame after an envelope: 400" 400 "$tmp/b.bin"
+python3 "$WIRE" frame "$tmp/b.bin" A "$EID"
+bpost "binary push with an ack frame: 400" 400 "$tmp/b.bin"
+python3 -c '
+import struct, sys
+p = bytes.fromhex(sys.argv[2])
+open(sys.argv[1], "wb").write(b"LB2\n" + (b"E" + struct.pack(">I", len(p)) + p) * 2001)
+' "$tmp/b.bin" "$GOOD"
+bpost "binary push of 2001 envelopes: 413" 413 "$tmp/b.bin"
+expect_error_doc "too many envelopes: error document, code too_large" too_large
+stored_after=$(stored)
+check "no malformed push stored anything (envelopes stored: $stored_before, then $stored_after)" \
+    [ -n "$stored_before" -a "$stored_before" = "$stored_after" ]
+apost "the server keeps serving after malformed bodies: pull 200" 200 /v1/pull '{"cursors": {}}'
+case $ctype in
+    application/vnd.linkbook.v2*) ok "a pull answers a binary body ($ctype)" ;;
+    *) fail "a pull answers a binary body" "content type '$ctype'" ;;
+esac
+# A well-formed push from a bare device: acknowledged with its sequence numbers.
+python3 "$WIRE" push "$tmp/b.bin" --cursors '{}' \
+    "{\"id\": \"$EID\", \"person\": \"$NOBODY\", \"key\": 1, \"body\": \"$(head -c 40 /dev/zero | base64)\"}"
+bpost "a well-formed binary push: 200" 200 "$tmp/b.bin"
+python3 "$WIRE" decode "$tmp/body" >"$tmp/ans.json" 2>&1
+expect_json "its answer: a control frame with the epoch, one ack of that id" "$tmp/ans.json" \
+    'isinstance(doc["control"].get("epoch"), str) and [a["id"] for a in doc["acks"]] == ["'"$EID"'"] and doc["rejected"] == [] and len(doc["acks"][0]["seq"]) == 1 and all(v >= 1 for v in doc["acks"][0]["seq"].values())'
+bpost "the same push again: 200" 200 "$tmp/b.bin"
+python3 "$WIRE" decode "$tmp/body" >"$tmp/ans2.json" 2>&1
+SEQ1=$(python3 -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["acks"]))' "$tmp/ans.json" 2>&1)
+expect_json "re-pushing answers the original sequence numbers" "$tmp/ans2.json" \
+    'doc["acks"] == '"$SEQ1"
+check "the re-push stored nothing new (envelopes stored: $stored_after, then $(stored))" \
+    [ "$(stored)" = "$((stored_after + 1))" ]
 
 curl_json "wrong content type: 415" 415 POST /v1/pull -H 'Content-Type: text/plain' \
     -H "Authorization: Bearer $TOKEN" -d '{"cursors": {}}'
@@ -95,10 +164,10 @@ curl_json "form content type: 415" 415 POST /v1/push -H 'Content-Type: applicati
 
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$tmp/big.json"
 curl_json "9 MiB body announced by Content-Length: 413" 413 POST /v1/push \
-    -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" --data-binary @"$tmp/big.json"
+    -H 'Content-Type: application/vnd.linkbook.v2' -H "Authorization: Bearer $TOKEN" --data-binary @"$tmp/big.json"
 expect_error_doc "too large: error document, code too_large" too_large
 curl_json "9 MiB body streamed in chunks (no Content-Length): 413" 413 POST /v1/push \
-    -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' \
+    -H 'Content-Type: application/vnd.linkbook.v2' -H 'Transfer-Encoding: chunked' \
     -H "Authorization: Bearer $TOKEN" --data-binary @"$tmp/big.json"
 expect_error_doc "streamed too large: error document, code too_large" too_large
 curl_json "9 MiB body without a token: 401 (not read)" 401 POST /v1/push \

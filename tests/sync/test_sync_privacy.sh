@@ -118,9 +118,9 @@ invite link-worker w3
 curl_enrol w3 "$CODE"
 CL3=$TOKCASELOAD
 apost "w3's token: pull its own caseloads: 200" 200 /v1/pull '{"cursors": {}}'
-cp "$tmp/body" "$tmp/pull3.json"
+python3 "$SYNC_DIR/lbwire.py" decode "$tmp/body" >"$tmp/pull3.json" 2>&1
 expect_json "w3's pull answers only w3's caseload" "$tmp/pull3.json" \
-    'sorted(doc.get("cursors", {}).keys()) == ["'"$CL3"'"]'
+    'sorted(doc["control"].get("cursors", {}).keys()) == ["'"$CL3"'"]'
 expect_json "w3's pull carries none of w1's or w2's envelopes" "$tmp/pull3.json" \
     '[e for e in doc.get("envelopes", []) if e.get("person") in ("'"$A"'", "'"$B"'")]'
 apost "w3's token: pull w1's caseload: 403" 403 /v1/pull "{\"cursors\": {\"$CL1\": 0}}"
@@ -152,12 +152,14 @@ done
 # that person's history to w3.
 body=$(head -c 64 /dev/urandom | base64 | tr -d '\n')
 eid=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+python3 "$SYNC_DIR/lbwire.py" push "$tmp/push3.bin" \
+    "{\"id\": \"$eid\", \"person\": \"$A\", \"key\": 1, \"body\": \"$body\", \"assign\": {\"caseload\": \"$CL3\", \"active\": true}}"
 run curl -sS -o "$tmp/body" -w '%{http_code}' --max-time 20 -X POST "$URL/v1/push" \
-    -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
-    --data-binary "{\"envelopes\": [{\"id\": \"$eid\", \"person\": \"$A\", \"key\": 1, \"body\": \"$body\", \"assign\": {\"caseload\": \"$CL3\", \"active\": true}}]}"
-echo "# w3's push of an assignment of w1's person: HTTP $(cat "$out"): $(head -c 300 "$tmp/body")"
+    -H 'Content-Type: application/vnd.linkbook.v2' -H "Authorization: Bearer $TOKEN" \
+    --data-binary @"$tmp/push3.bin"
+echo "# w3's push of an assignment of w1's person: HTTP $(cat "$out"): $(python3 "$SYNC_DIR/lbwire.py" decode "$tmp/body" 2>&1 | head -c 300)"
 apost "w3's token: pull after that push: 200" 200 /v1/pull '{"cursors": {}}'
-cp "$tmp/body" "$tmp/pull3b.json"
+python3 "$SYNC_DIR/lbwire.py" decode "$tmp/body" >"$tmp/pull3b.json" 2>&1
 expect_json "w3 still receives none of w1's person's history" "$tmp/pull3b.json" \
     '[e.get("id") for e in doc.get("envelopes", []) if e.get("person") == "'"$A"'" and e.get("id") != "'"$eid"'"]'
 sync_ok sup "sup: sync after w3's attempt"

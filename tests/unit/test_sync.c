@@ -687,6 +687,102 @@ static void test_sync_bad_answers(void **state)
     pair_close(&p);
 }
 
+/* An lb_sync_envelope of a JSON envelope; its body in buf (freed by the
+ * caller). */
+static void view_of(const json_t *j, lb_sync_envelope *e, unsigned char **buf)
+{
+    const char *b64 = json_string_value(json_object_get(j, "body"));
+    size_t len = 0;
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", json_string_value(json_object_get(j, "id")));
+    snprintf(e->person, sizeof e->person, "%s", json_string_value(json_object_get(j, "person")));
+    e->key = (int64_t)json_integer_value(json_object_get(j, "key"));
+    if (json_object_get(j, "assign")) {
+        const json_t *a = json_object_get(j, "assign");
+        e->has_assign = 1;
+        snprintf(e->caseload, sizeof e->caseload, "%s",
+                 json_string_value(json_object_get(a, "caseload")));
+        e->active = json_is_true(json_object_get(a, "active"));
+    }
+    *buf = malloc(strlen(b64) + 1);
+    assert_non_null(*buf);
+    assert_int_equal(sodium_base642bin(*buf, strlen(b64) + 1, b64, strlen(b64), NULL, &len,
+                                       NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+    e->body = *buf;
+    e->body_len = len;
+}
+
+/* A well-sealed envelope whose change the log refuses: it names record (a
+ * person's record) as a note. */
+static void sealed_misfit(const unsigned char key[LB_SYNC_TEAM_KEY_LEN], const char *record,
+                          lb_sync_envelope *e, unsigned char body[1024])
+{
+    char plain[512], ad[256];
+    unsigned long long clen = 0;
+    int n = snprintf(plain, sizeof plain, "{\"kind\":\"note\",\"record\":\"%s\",\"caseload\":"
+                     "\"local\",\"hlc\":65536,\"device\":\"%032d\",\"schema\":1,\"a\":\"M\","
+                     "\"f\":{\"text\":\"not a note\"}}", record, 7);
+    memset(e, 0, sizeof *e);
+    lb_id_new(e->id);
+    memcpy(e->person, record, LB_ID_HEX + 1);
+    e->key = 1;
+    snprintf(ad, sizeof ad, "lbe1|%s|%s|1|-", e->id, e->person);
+    randombytes_buf(body, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(body + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                               &clen, (unsigned char *)plain, (size_t)n,
+                                               (unsigned char *)ad, strlen(ad), NULL, body, key);
+    e->body = body;
+    e->body_len = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + (size_t)clen;
+}
+
+/* The binary path applies without a savepoint per change; a change the
+ * log refuses in the middle of an answer makes it apply again from the
+ * start, carefully: the others apply once, the misfit is rejected with a
+ * reason, the cursors are saved, and the stores agree. */
+static void test_sync_refused_change_mid_answer(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1];
+    unsigned char key[LB_SYNC_TEAM_KEY_LEN], misfit_body[1024], *bufs[64];
+    lb_sync_envelope e;
+    lb_sync_pull *pull = NULL;
+    size_t pending = 0, applied = 0, rejected = 0, i, n;
+    int64_t kid = 0;
+    json_t *envs, *j;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
+    share_key(p.a, p.b, kid);
+    record_some(p.a, "Misfit", person);
+    envs = outbox(p.a, &pending);
+    n = json_array_size(envs);
+    assert_true(n >= 3 && n < 64);
+    raw_team_key(p.a, kid, key);
+    lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
+    json_array_foreach(envs, i, j) {
+        view_of(j, &e, &bufs[i]);
+        lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+        if (i == 0) {   /* after the person: a change naming it as a note */
+            sealed_misfit(key, person, &e, misfit_body);
+            lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+        }
+    }
+    lb_test_ok(p.b, lb_sync_pull_cursor(pull, "c1", 42));
+    lb_test_ok(p.b, lb_sync_pull_end(pull, 1, &applied, &rejected));
+    assert_int_equal(applied, n);
+    assert_int_equal(rejected, 1);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason = "
+                                    "'its change is malformed'"), 1);
+    assert_int_equal(sql_count(p.b, "SELECT seq FROM cursors WHERE caseload = 'c1'"), 42);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM changes WHERE pushed = 0"), 0);
+    assert_same_records(p.a, p.b);
+    for (i = 0; i < n; i++)
+        free(bufs[i]);
+    sodium_memzero(key, sizeof key);
+    json_decref(envs);
+    pair_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -698,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_sync_enrolment),
         cmocka_unit_test(test_sync_new_epoch_pushes_again),
         cmocka_unit_test(test_sync_bad_answers),
+        cmocka_unit_test(test_sync_refused_change_mid_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

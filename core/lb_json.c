@@ -1,0 +1,406 @@
+/* lb_json.c - a fast JSON reader building jansson values (see lb_json.h).
+ *
+ * A recursive descent over the buffer.  Strings are checked and copied in
+ * runs: plain ASCII up to the closing quote becomes a json_t in one copy;
+ * escapes and multi-byte UTF-8 go through a scratch buffer.  Every value is
+ * made with jansson's *_nocheck constructors, after the checks here.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lb_json.h"
+
+typedef struct reader {
+    const unsigned char *p, *end;
+    int no_dups;
+    lb_err err;             /* LB_ERR_INVALID or LB_ERR_NOMEM once failed */
+    char *scratch;          /* decoded string or key */
+    size_t cap;
+} reader;
+
+static json_t *value(reader *r, int depth);
+
+static json_t *fail(reader *r, lb_err err)
+{
+    if (!r->err)
+        r->err = err;
+    return NULL;
+}
+
+static void skip_ws(reader *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
+        r->p++;
+}
+
+/* Room for n more bytes in the scratch buffer after len. */
+static int room(reader *r, size_t len, size_t n)
+{
+    char *s;
+    size_t cap = r->cap ? r->cap : 256;
+    if (len + n + 1 <= r->cap)
+        return 0;
+    while (cap < len + n + 1)
+        cap *= 2;
+    if (!(s = realloc(r->scratch, cap)))
+        return -1;
+    r->scratch = s;
+    r->cap = cap;
+    return 0;
+}
+
+/* The length of the UTF-8 sequence at p (at most left bytes), 0 if it is
+ * not a valid one (overlong, surrogate, beyond U+10FFFF, cut). */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+    unsigned c = p[0];
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (n == 0 || n > left)
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+static int hex4(const unsigned char *p, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                             : c >= 'A' && c <= 'F' ? c - 'A' + 10 : 16;
+        if (d == 16)
+            return -1;
+        *v = *v << 4 | d;
+    }
+    return 0;
+}
+
+/* A \uXXXX escape (p after the 'u') as a code point; *used bytes read. */
+static long unicode_escape(const unsigned char *p, const unsigned char *end, size_t *used)
+{
+    unsigned hi, lo;
+    if (end - p < 4 || hex4(p, &hi) != 0 || hi == 0 || (hi >= 0xdc00 && hi <= 0xdfff))
+        return -1;
+    *used = 4;
+    if (hi < 0xd800 || hi > 0xdbff)
+        return (long)hi;
+    if (end - p < 10 || p[4] != '\\' || p[5] != 'u' || hex4(p + 6, &lo) != 0 ||
+        lo < 0xdc00 || lo > 0xdfff)
+        return -1;
+    *used = 10;
+    return 0x10000L + ((long)(hi - 0xd800) << 10) + (long)(lo - 0xdc00);
+}
+
+static size_t put_utf8(char *out, long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* One escape at r->p (after the backslash) appended to the scratch. */
+static int escape(reader *r, size_t *len)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *k;
+    size_t used = 0;
+    long cp;
+    if (r->p >= r->end || room(r, *len, 4) != 0)
+        return r->p >= r->end ? -1 : -2;
+    if (*r->p != 'u') {
+        if (!*r->p || !(k = strchr(from, *r->p)))
+            return -1;
+        r->scratch[(*len)++] = to[k - from];
+        r->p++;
+        return 0;
+    }
+    if ((cp = unicode_escape(r->p + 1, r->end, &used)) < 0)
+        return -1;
+    *len += put_utf8(r->scratch + *len, cp);
+    r->p += 1 + used;
+    return 0;
+}
+
+/* A string at r->p (after the opening quote) decoded into the scratch
+ * buffer (NUL-terminated); its length, or -1 (r->err set). */
+static long string_text(reader *r)
+{
+    size_t len = 0, run, n;
+    int rc;
+    for (;;) {
+        const unsigned char *s = r->p;
+        while (r->p < r->end && *r->p >= 0x20 && *r->p < 0x80 && *r->p != '"' && *r->p != '\\')
+            r->p++;
+        run = (size_t)(r->p - s);
+        if (room(r, len, run) != 0)
+            return fail(r, LB_ERR_NOMEM), -1;
+        memcpy(r->scratch + len, s, run);
+        len += run;
+        if (r->p >= r->end || *r->p < 0x20)
+            return fail(r, LB_ERR_INVALID), -1;
+        if (*r->p == '"') {
+            r->p++;
+            r->scratch[len] = '\0';
+            return (long)len;
+        }
+        if (*r->p == '\\') {
+            r->p++;
+            if ((rc = escape(r, &len)) != 0)
+                return fail(r, rc == -2 ? LB_ERR_NOMEM : LB_ERR_INVALID), -1;
+            continue;
+        }
+        if ((n = utf8_len(r->p, (size_t)(r->end - r->p))) == 0)
+            return fail(r, LB_ERR_INVALID), -1;
+        if (room(r, len, n) != 0)
+            return fail(r, LB_ERR_NOMEM), -1;
+        memcpy(r->scratch + len, r->p, n);
+        len += n;
+        r->p += n;
+    }
+}
+
+static json_t *string(reader *r)
+{
+    const unsigned char *s = r->p;
+    long len;
+    json_t *v;
+    /* The common case: plain ASCII up to the quote, made in one copy. */
+    while (s < r->end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+        s++;
+    if (s < r->end && *s == '"') {
+        v = json_stringn_nocheck((const char *)r->p, (size_t)(s - r->p));
+        r->p = s + 1;
+        return v ? v : fail(r, LB_ERR_NOMEM);
+    }
+    if ((len = string_text(r)) < 0)
+        return NULL;
+    v = json_stringn_nocheck(r->scratch, (size_t)len);
+    return v ? v : fail(r, LB_ERR_NOMEM);
+}
+
+/* An integer, or a real handed to jansson. */
+static json_t *number(reader *r)
+{
+    const unsigned char *s = r->p, *digits;
+    int real = 0, neg = 0;
+    json_int_t v = 0;
+    json_t *j;
+    if (r->p < r->end && *r->p == '-')
+        neg = 1, r->p++;
+    digits = r->p;
+    if (r->p < r->end && *r->p == '0')
+        r->p++;
+    else
+        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+            r->p++;
+    if (r->p == digits)
+        return fail(r, LB_ERR_INVALID);
+    if (r->p < r->end && *r->p == '.') {
+        real = 1;
+        if (++r->p >= r->end || *r->p < '0' || *r->p > '9')
+            return fail(r, LB_ERR_INVALID);
+        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+            r->p++;
+    }
+    if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
+        real = 1;
+        if (++r->p < r->end && (*r->p == '+' || *r->p == '-'))
+            r->p++;
+        if (r->p >= r->end || *r->p < '0' || *r->p > '9')
+            return fail(r, LB_ERR_INVALID);
+        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+            r->p++;
+    }
+    if (real) {
+        j = json_loadb((const char *)s, (size_t)(r->p - s), JSON_DECODE_ANY, NULL);
+        return json_is_real(j) ? j : (json_decref(j), fail(r, LB_ERR_INVALID));
+    }
+    for (; digits < r->p; digits++) {
+        json_int_t d = *digits - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return fail(r, LB_ERR_INVALID);   /* as jansson: too big an integer */
+        v = v * 10 + d;
+    }
+    j = json_integer(neg ? -v : v);
+    return j ? j : fail(r, LB_ERR_NOMEM);
+}
+
+static json_t *literal(reader *r, const char *word, json_t *v)
+{
+    size_t n = strlen(word);
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
+        return fail(r, LB_ERR_INVALID);
+    r->p += n;
+    return v;
+}
+
+/* One "key": value member of o; 0, or -1 (r->err set). */
+static int member(reader *r, json_t *o, int depth)
+{
+    json_t *v;
+    if (r->p >= r->end || *r->p != '"')
+        return fail(r, LB_ERR_INVALID), -1;
+    r->p++;
+    if (string_text(r) < 0)
+        return -1;
+    if (r->no_dups && json_object_get(o, r->scratch))
+        return fail(r, LB_ERR_INVALID), -1;
+    skip_ws(r);
+    if (r->p >= r->end || *r->p != ':')
+        return fail(r, LB_ERR_INVALID), -1;
+    r->p++;
+    {
+        /* value() may reuse the scratch buffer: keep the key apart. */
+        char small[64], *key = strlen(r->scratch) < sizeof small ? small : strdup(r->scratch);
+        if (!key)
+            return fail(r, LB_ERR_NOMEM), -1;
+        if (key == small)
+            memcpy(small, r->scratch, strlen(r->scratch) + 1);
+        v = value(r, depth + 1);
+        if (v && json_object_set_new_nocheck(o, key, v) != 0)
+            fail(r, LB_ERR_NOMEM);
+        if (key != small)
+            free(key);
+    }
+    return r->err ? -1 : 0;
+}
+
+static json_t *object(reader *r, int depth)
+{
+    json_t *o = json_object();
+    if (!o)
+        return fail(r, LB_ERR_NOMEM);
+    skip_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return o;
+    }
+    for (;;) {
+        if (member(r, o, depth) != 0)
+            break;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            skip_ws(r);
+            continue;
+        }
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            return o;
+        }
+        fail(r, LB_ERR_INVALID);
+        break;
+    }
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *array(reader *r, int depth)
+{
+    json_t *a = json_array(), *v;
+    if (!a)
+        return fail(r, LB_ERR_NOMEM);
+    skip_ws(r);
+    if (r->p < r->end && *r->p == ']') {
+        r->p++;
+        return a;
+    }
+    for (;;) {
+        if (!(v = value(r, depth + 1)))
+            break;
+        if (json_array_append_new(a, v) != 0) {
+            fail(r, LB_ERR_NOMEM);
+            break;
+        }
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if (r->p < r->end && *r->p == ']') {
+            r->p++;
+            return a;
+        }
+        fail(r, LB_ERR_INVALID);
+        break;
+    }
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *value(reader *r, int depth)
+{
+    skip_ws(r);
+    if (r->p >= r->end || depth > LB_JSON_DEPTH)
+        return fail(r, LB_ERR_INVALID);
+    switch (*r->p) {
+    case '{':
+        r->p++;
+        return object(r, depth);
+    case '[':
+        r->p++;
+        return array(r, depth);
+    case '"':
+        r->p++;
+        return string(r);
+    case 't':
+        return literal(r, "true", json_true());
+    case 'f':
+        return literal(r, "false", json_false());
+    case 'n':
+        return literal(r, "null", json_null());
+    default:
+        return number(r);
+    }
+}
+
+lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out)
+{
+    reader r;
+    json_t *v;
+    memset(&r, 0, sizeof r);
+    r.p = (const unsigned char *)text;
+    r.end = r.p + len;
+    r.no_dups = no_dups;
+    v = text ? value(&r, 1) : NULL;
+    skip_ws(&r);
+    if (v && r.p != r.end)
+        r.err = LB_ERR_INVALID;
+    free(r.scratch);
+    if (!v || r.err) {
+        json_decref(v);
+        return r.err ? r.err : LB_ERR_INVALID;
+    }
+    *out = v;
+    return LB_OK;
+}

@@ -1,0 +1,30 @@
+/* lb_json.h - a fast JSON reader for the change log's own texts.
+ *
+ * jansson's reader takes a character at a time through a stream; reading a
+ * change (a 600-byte note, say) spent most of a sync's time there.  This
+ * one reads the same RFC 8259 grammar from a buffer, copies plain runs of
+ * strings at once, and builds the same jansson values, so the rest of the
+ * code keeps working on json_t.  What it accepts, jansson accepts too:
+ * UTF-8 only (no overlong forms, no surrogates), no NUL in strings (not
+ * even \u0000), integers that fit in json_int_t, at most LB_JSON_DEPTH
+ * levels, one value and nothing but white space after it.  Real numbers are
+ * handed to jansson.
+ *
+ * No global state; the input is not modified and need not be NUL-terminated.
+ */
+#ifndef LB_JSON_H
+#define LB_JSON_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "lb_err.h"
+
+#define LB_JSON_DEPTH 64
+
+/* Parse len bytes of text into *out (a new reference).  With no_dups, an
+ * object that repeats a key is refused.  LB_ERR_INVALID when the text is
+ * not one JSON value, LB_ERR_NOMEM when memory runs out; *out is untouched
+ * then. */
+lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out);
+
+#endif
