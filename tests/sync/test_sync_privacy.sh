@@ -139,12 +139,17 @@ for k in 1 2; do
     eid=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
     body=$(head -c 64 /dev/urandom | base64 | tr -d '\n')
     cur=$(jget "$tmp/cursors3.json" "$CL3" 2>/dev/null)
-    apost "w3's token: push $k with its cursors: 200" 200 /v1/push \
-        "{\"envelopes\": [{\"id\": \"$eid\", \"person\": \"$P3\", \"key\": 1, \"body\": \"$body\"}], \"cursors\": {\"$CL3\": ${cur:-0}}}"
-    cp "$tmp/body" "$tmp/push3.json"
+    python3 "$SYNC_DIR/lbwire.py" push "$tmp/push3.bin" --cursors "{\"$CL3\": ${cur:-0}}" \
+        "{\"id\": \"$eid\", \"person\": \"$P3\", \"key\": 1, \"body\": \"$body\"}"
+    run curl -sS -o "$tmp/body" -w '%{http_code}' --max-time 20 -X POST "$URL/v1/push" \
+        -H 'Content-Type: application/vnd.linkbook.v2' -H "Authorization: Bearer $TOKEN" \
+        --data-binary @"$tmp/push3.bin"
+    [ "$(cat "$out")" = 200 ] && ok "w3's token: push $k with its cursors: 200" ||
+        fail "w3's token: push $k with its cursors: 200" "HTTP $(cat "$out")"
+    python3 "$SYNC_DIR/lbwire.py" decode "$tmp/body" >"$tmp/push3.json" 2>&1
     expect_json "w3's push $k: no news, cursors moved to its own envelope" "$tmp/push3.json" \
-        'doc.get("news") is False and doc["cursors"]["'"$CL3"'"] == doc["acks"][0]["seq"]["'"$CL3"'"]'
-    python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["cursors"]))' \
+        'doc["control"].get("news") is False and doc["control"]["cursors"]["'"$CL3"'"] == doc["acks"][0]["seq"]["'"$CL3"'"]'
+    python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["control"]["cursors"]))' \
         "$tmp/push3.json" >"$tmp/cursors3.json" 2>/dev/null
 done
 
