@@ -77,7 +77,11 @@ static void store_failed(const lb_srvapi *api, lb_srvapi_res *res, lb_err err, c
     }
     api->store->ops->errmsg(api->store, detail, sizeof detail);
     logf_api(api, "storage failed while %s: %s", what, detail);
-    lb_srvapi_error(res, 503, "unavailable", "the server's storage failed (try again later)");
+    if (err == LB_ERR_BUSY)
+        lb_srvapi_error(res, 503, "unavailable", "the server's database is unreachable or "
+                        "busy; nothing was lost (try again shortly)");
+    else
+        lb_srvapi_error(res, 503, "unavailable", "the server's storage failed (try again later)");
 }
 
 static void ok(lb_srvapi_res *res, json_t *doc)
@@ -86,6 +90,15 @@ static void ok(lb_srvapi_res *res, json_t *doc)
     res->doc = doc;
     if (!doc)
         nomem(res);
+}
+
+/* The epoch for an answer: asked of the store each time (the PostgreSQL
+ * backend renews it while serving when its database was restored), else
+ * the one read at start. */
+static void epoch_now(const lb_srvapi *api, char out[LB_SRV_ID_LEN + 1])
+{
+    if (api->store->ops->epoch(api->store, out) != LB_OK)
+        memcpy(out, api->epoch, sizeof api->epoch);
 }
 
 static int64_t now_ms(void)
@@ -128,10 +141,12 @@ static const char *str_field(const json_t *req, const char *key)
 
 static json_t *enrol_answer(const lb_srvapi *api, const lb_srv_who *w, const char *token)
 {
+    char epoch[LB_SRV_ID_LEN + 1];
+    epoch_now(api, epoch);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "device", w->device,
                      "token", token, "team", w->team, "team_name", w->team_name,
                      "user", w->user, "name", w->name, "role", w->role,
-                     "caseload", w->caseload, "epoch", api->epoch);
+                     "caseload", w->caseload, "epoch", epoch);
 }
 
 /* The checked fields of an enrolment; NULL (res set) when one is bad. */
@@ -242,8 +257,11 @@ static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *
 static json_t *push_answer(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
                            push_out *out)
 {
-    json_t *doc = json_pack("{s:O, s:O, s:s, s:I}", "acks", out->acks, "rejected",
-                            out->rejected, "epoch", api->epoch, "time", (json_int_t)now_ms());
+    char epoch[LB_SRV_ID_LEN + 1];
+    json_t *doc;
+    epoch_now(api, epoch);
+    doc = json_pack("{s:O, s:O, s:s, s:I}", "acks", out->acks, "rejected", out->rejected,
+                    "epoch", epoch, "time", (json_int_t)now_ms());
     int64_t key = 0;
     int news = push_news(api, who, json_object_get(req, "cursors"));
     if (doc && news >= 0 && api->store->ops->key_current(api->store, who->team, &key) == LB_OK) {
@@ -463,6 +481,7 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
 {
     cursor_list l = { NULL, 0, 0 };
     json_t *envs = json_array(), *doc = NULL;
+    char epoch[LB_SRV_ID_LEN + 1];
     int more = 0;
     lb_err err;
     if (pull_checks(req, res) != 0)
@@ -476,8 +495,9 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
         goto out;
     err = api->store->ops->pull(api->store, who->team, who->device, l.c, l.n,
                                 pull_budget(req), PULL_MAX_COUNT, pull_add, envs, &more);
+    epoch_now(api, epoch);
     if (!err && !(doc = json_pack("{s:O, s:b, s:s, s:I}", "envelopes", envs, "more", more,
-                                  "epoch", api->epoch, "time", (json_int_t)now_ms())))
+                                  "epoch", epoch, "time", (json_int_t)now_ms())))
         err = LB_ERR_NOMEM;
     if (!err)
         err = pull_extras(api, who, &l, doc);
@@ -658,11 +678,13 @@ void lb_srvapi_revoke(const lb_srvapi *api, const lb_srv_who *who, const json_t 
 void lb_srvapi_healthz(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
                        lb_srvapi_res *res)
 {
+    char epoch[LB_SRV_ID_LEN + 1];
     int64_t n = 0;
     lb_err err = api->store->ops->count_envelopes(api->store, &n);
     (void)who, (void)req;
+    epoch_now(api, epoch);
     if (err)
         store_failed(api, res, err, "checking health");
     else
-        ok(res, json_pack("{s:b, s:s}", "ok", 1, "epoch", api->epoch));
+        ok(res, json_pack("{s:b, s:s}", "ok", 1, "epoch", epoch));
 }
