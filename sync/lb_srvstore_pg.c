@@ -371,8 +371,8 @@ static lb_err pg_invite(lb_srvstore *base, const char *team, const char *role, c
     "FROM devices d JOIN users u ON u.id = d.user_id JOIN teams t ON t.id = u.team "
 /* The last_seen update rides along (at most once a minute per device). */
 static const char SQL_WHO_TOKEN[] =
-    "WITH seen AS (UPDATE devices SET last_seen = $2 WHERE token_hash = $1 AND revoked IS NULL "
-    "AND last_seen < $2 - 60000) " WHO_SELECT "WHERE d.token_hash = $1 AND d.revoked IS NULL";
+    "WITH seen AS (UPDATE devices SET last_seen = $2::bigint WHERE token_hash = $1 AND "
+    "revoked IS NULL AND last_seen < $2::bigint - 60000) " WHO_SELECT "WHERE d.token_hash = $1 AND d.revoked IS NULL";
 static const char SQL_WHO_DEVICE[] = WHO_SELECT "WHERE d.id = $1";
 static const char SQL_CODE_USE[] =
     "UPDATE enrol_codes SET used = $2 WHERE hash = $1 AND used IS NULL RETURNING user_id";

@@ -3,8 +3,9 @@
 # benchmark, on loopback, in a temporary directory owned by the postgres user.
 #
 #   sh tests/pg_cluster.sh start DIR [PORT]   initdb DIR (if new) and start it on
-#                                             127.0.0.1:PORT (default 55432);
-#                                             prints the LB_TEST_PG conninfo
+#                                             127.0.0.1:PORT (default: a free
+#                                             port); prints the LB_TEST_PG
+#                                             conninfo
 #   sh tests/pg_cluster.sh stop DIR           stop it (fast shutdown)
 #
 # Run as root (the server runs as the postgres user, through runuser) or as
@@ -14,7 +15,7 @@ set -eu
 
 cmd=${1:-}
 dir=${2:-}
-port=${3:-55432}
+port=${3:-}
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
     echo "usage: sh tests/pg_cluster.sh start|stop DIR [PORT]" >&2
     exit 2
@@ -40,6 +41,9 @@ as_pg() {
 
 case $cmd in
 start)
+    if [ -z "$port" ]; then
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    fi
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     chmod 700 "$dir"
