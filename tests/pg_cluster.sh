@@ -6,7 +6,8 @@
 #                                             127.0.0.1:PORT (default: a free
 #                                             port); prints the LB_TEST_PG
 #                                             conninfo
-#   sh tests/pg_cluster.sh stop DIR           stop it (fast shutdown)
+#   sh tests/pg_cluster.sh stop DIR           stop it (fast shutdown); start
+#                                             again later on the same port
 #
 # Run as root (the server runs as the postgres user, through runuser) or as
 # the user who owns DIR.  Uses Debian's /usr/lib/postgresql/VERSION/bin.
@@ -41,6 +42,9 @@ as_pg() {
 
 case $cmd in
 start)
+    if [ -z "$port" ] && [ -f "$dir/port" ]; then
+        port=$(cat "$dir/port")
+    fi
     if [ -z "$port" ]; then
         port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     fi
@@ -57,6 +61,7 @@ start)
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" \
         start >/dev/null ||
         { tail -n 20 "$dir/server.log" >&2; exit 1; }
+    echo "$port" >"$dir/port"
     echo "host=127.0.0.1 port=$port user=postgres"
     ;;
 stop)

@@ -82,6 +82,10 @@
 #                         psql; tab-separated rows on stdout)
 #   pg_db_new NAME        (postgres) another fresh database; its conninfo in
 #                         $PG_NEW (dropped at the end as well)
+#   srv_more NAME         another linkbookd serving the same store (for
+#                         PostgreSQL: several processes on one database) on
+#                         a free port; sets URL_NAME and PID_NAME (killed at
+#                         exit); its log is $tmp/srv-NAME.log; one check
 #
 # Every process this file starts is killed on exit.  POSIX sh (dash).
 
@@ -299,6 +303,29 @@ srv_start() {
     URL="$SRV_SCHEME://127.0.0.1:$PORT"
     ok "linkbookd serve listens on 127.0.0.1:$PORT"
     return 0
+}
+
+srv_more() {
+    _o="$tmp/srv-$1.out"
+    : >"$_o"
+    "$LINKBOOKD" serve "$STORE_OPT" "$STORE_VAL" --listen 127.0.0.1:0 \
+        >"$_o" 2>>"$tmp/srv-$1.log" </dev/null &
+    _pid=$!
+    BG_PIDS="$BG_PIDS $_pid"
+    eval "PID_$1=\$_pid"
+    _i=0
+    _line=""
+    while [ $_i -lt 150 ] && [ -z "$_line" ] && kill -0 "$_pid" 2>/dev/null; do
+        sleep 0.1
+        _line=$(grep -m1 -E '^listening on 127\.0\.0\.1:[0-9]+' "$_o" 2>/dev/null)
+        _i=$((_i + 1))
+    done
+    if [ -z "$_line" ]; then
+        fail "linkbookd $1 listens within 15 s" "log: $(tail -n 5 "$tmp/srv-$1.log")"
+        return 1
+    fi
+    eval "URL_$1=http://127.0.0.1:\${_line##*:}"
+    ok "linkbookd $1 serves the same store on port ${_line##*:}"
 }
 
 # _srv_wait SECONDS: wait for the server to exit; status in $srv_rc
