@@ -39,9 +39,11 @@
 static const char SQL_ENV_GET[] =
     "SELECT n, person, assign_caseload, assign_active FROM envelopes "
     "WHERE team = $1 AND id = $2";
+/* Stored, or (no row) already there under that id. */
 static const char SQL_ENV_NEW[] =
     "INSERT INTO envelopes (team, id, person, key_id, body, assign_caseload, assign_active, "
-    "device, created) VALUES ($1, $2, $3, $4, $5, $6, $7::int::boolean, $8, $9) RETURNING n";
+    "device, created) VALUES ($1, $2, $3, $4, $5, $6, $7::int::boolean, $8, $9) "
+    "ON CONFLICT (team, id) DO NOTHING RETURNING n";
 static const char SQL_ASSIGN_GET[] =
     "SELECT active FROM assignments WHERE team = $1 AND person = $2 AND caseload = $3";
 static const char SQL_ASSIGN_SET[] =
@@ -54,11 +56,13 @@ static const char SQL_HISTORY[] =
     "SELECT n FROM envelopes WHERE team = $1 AND person = $2 ORDER BY n";
 static const char SQL_FILED_GET[] =
     "SELECT seq FROM filed WHERE team = $1 AND caseload = $2 AND envelope = $3";
-static const char SQL_HEAD_NEXT[] =
-    "INSERT INTO caseloads AS c (team, caseload, head) VALUES ($1, $2, 1) "
-    "ON CONFLICT (team, caseload) DO UPDATE SET head = c.head + 1 RETURNING head";
+/* The caseload's next number (locking its row until COMMIT) and the
+ * filing under it, in one statement. */
 static const char SQL_FILE[] =
-    "INSERT INTO filed (team, caseload, seq, envelope) VALUES ($1, $2, $3, $4)";
+    "WITH h AS (INSERT INTO caseloads AS c (team, caseload, head) VALUES ($1, $2, 1) "
+    "ON CONFLICT (team, caseload) DO UPDATE SET head = c.head + 1 RETURNING head) "
+    "INSERT INTO filed (team, caseload, seq, envelope) SELECT $1, $2, h.head, $3 FROM h "
+    "RETURNING seq";
 static const char SQL_FILINGS[] =
     "SELECT caseload, seq FROM filed WHERE envelope = $1 ORDER BY caseload";
 
@@ -85,6 +89,8 @@ typedef struct push_ctx {
     size_t nout;
     lb_srv_cursor *acks;
     size_t nacks, ackcap;
+    char last_person[LB_PROTO_ID_LEN + 1];   /* person_ok's answer, kept */
+    int last_ok;
 } push_ctx;
 
 static lb_err cursor_add(lb_srv_cursor **list, size_t *n, size_t *cap, const char *caseload,
@@ -125,12 +131,11 @@ static lb_err query(push_ctx *p, const char *sql, const char *a, const char *b, 
 }
 
 /* File envelope n under caseload, once: the next number of its head
- * (which locks the caseload's row until COMMIT: see the top of this file).
- * fresh: n was stored by this push and filed nowhere yet. */
-static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh)
+ * (which locks the caseload's row until COMMIT: see the top of this file),
+ * into *seq.  fresh: n was stored by this push and filed nowhere yet. */
+static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh, int64_t *seq)
 {
     PGresult *r = NULL;
-    int64_t seq;
     lb_err err;
     if (!fresh) {
         err = query(p, SQL_FILED_GET, caseload, NULL, n, 1, &r, "filing an envelope");
@@ -140,19 +145,12 @@ static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh
         if (err)
             return err == LB_ERR_EXISTS ? LB_OK : err;
     }
-    err = query(p, SQL_HEAD_NEXT, caseload, NULL, 0, 0, &r, "numbering an envelope");
+    err = query(p, SQL_FILE, caseload, NULL, n, 1, &r, "filing an envelope");
     if (!err && PQntuples(r) != 1)
         err = LB_ERR_INTERNAL;
-    seq = err ? 0 : lb_srvpg_col_int(r, 0, 0);
+    if (!err)
+        *seq = lb_srvpg_col_int(r, 0, 0);
     PQclear(r);
-    if (!err) {
-        lb_srvpg_args g = { 0 };
-        lb_srvpg_text(&g, p->who->team);
-        lb_srvpg_text(&g, caseload);
-        lb_srvpg_int(&g, seq);
-        lb_srvpg_int(&g, n);
-        err = lb_srvpg_do(p->s, p->c, SQL_FILE, &g, "filing an envelope");
-    }
     return err;
 }
 
@@ -168,8 +166,10 @@ static lb_err file_history(push_ctx *p, const char *person, const char *caseload
     for (i = 0; !err && i < rows; i++)
         ns[i] = lb_srvpg_col_int(r, i, 0);
     PQclear(r);
-    for (i = 0; !err && i < rows; i++)
-        err = file_under(p, caseload, ns[i], 0);
+    for (i = 0; !err && i < rows; i++) {
+        int64_t seq = 0;
+        err = file_under(p, caseload, ns[i], 0, &seq);
+    }
     free(ns);
     return err;
 }
@@ -226,8 +226,9 @@ static lb_err filings(push_ctx *p, int64_t n)
     return err;
 }
 
-/* Store a new envelope; its row number into *n. */
-static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
+/* Store a new envelope: its row number into *n; *stored 0 when an
+ * envelope of that id was there already. */
+static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n, int *stored)
 {
     lb_srvpg_args g = { 0 };
     PGresult *r = NULL;
@@ -244,9 +245,8 @@ static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
     lb_srvpg_text(&g, p->who->device);
     lb_srvpg_int(&g, lb_srvpg_now_ms());
     err = lb_srvpg_run(p->s, p->c, SQL_ENV_NEW, &g, &r, "storing an envelope");
-    if (!err && PQntuples(r) != 1)
-        err = LB_ERR_INTERNAL;
-    if (!err)
+    *stored = !err && PQntuples(r) == 1;
+    if (*stored)
         *n = lb_srvpg_col_int(r, 0, 0);
     PQclear(r);
     return err;
@@ -269,7 +269,7 @@ static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
     }
     /* Only an assignment may have filed it already (with the history). */
     for (i = 0; i < p->n && !err; i++)
-        err = file_under(p, p->list[i].caseload, n, !e->has_assign);
+        err = file_under(p, p->list[i].caseload, n, !e->has_assign, &p->list[i].seq);
     return err;
 }
 
@@ -287,75 +287,82 @@ static int same_envelope(const PGresult *r, const lb_envelope *e)
 }
 
 /* Store and file one envelope, or find it stored: *n its row; *clash when
- * its id is taken by a different change. */
-static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash)
+ * its id is taken by a different change; *filed when p->list holds its
+ * filings already (a new envelope without an assignment). */
+static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash, int *filed)
 {
     PGresult *r = NULL;
-    int found;
-    lb_err err = query(p, SQL_ENV_GET, e->id, NULL, 0, 0, &r, "reading an envelope");
-    *clash = 0;
-    if (err)
+    int stored = 0;
+    lb_err err = insert_envelope(p, e, n, &stored);
+    *clash = *filed = 0;
+    if (!err && stored) {
+        err = file_new(p, e, *n);
+        *filed = !err && !e->has_assign;
         return err;
-    if ((found = PQntuples(r) == 1) != 0) {
+    }
+    if (!err)
+        err = query(p, SQL_ENV_GET, e->id, NULL, 0, 0, &r, "reading an envelope");
+    if (!err && PQntuples(r) != 1)
+        err = LB_ERR_INTERNAL;
+    if (!err) {
         *n = lb_srvpg_col_int(r, 0, 0);
         *clash = !same_envelope(r, e);
     }
     PQclear(r);
-    if (found)
-        return LB_OK;
-    if ((err = insert_envelope(p, e, n)) != LB_OK)
-        return err;
-    return file_new(p, e, *n);
+    return err;
 }
 
 static const char SQL_MINE[] =
     "SELECT 1 FROM envelopes WHERE team = $1 AND id = $2 AND device = $3";
-static const char SQL_PERSON_KNOWN[] =
-    "SELECT 1 FROM envelopes WHERE team = $1 AND person = $2 LIMIT 1";
-static const char SQL_PERSON_ACTIVE[] =
-    "SELECT 1 FROM assignments WHERE team = $1 AND person = $2 AND active LIMIT 1";
-static const char SQL_PERSON_SEEN[] =
-    "SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n "
-    "WHERE e.team = $1 AND e.person = $2 AND f.team = $1 AND f.caseload = $3 LIMIT 1";
-static const char SQL_WAS_ON[] =
-    "SELECT 1 FROM assignments WHERE team = $1 AND person = $2 AND caseload = $3 AND active";
+/* What the state before the batch says of a person for a limited
+ * uploader (caseload $3): on it; known to the team; on any caseload; and
+ * with history already filed under it. */
+static const char SQL_PERSON_STATE[] =
+    "SELECT EXISTS (SELECT 1 FROM assignments WHERE team = $1 AND person = $2 "
+    "AND caseload = $3 AND active), "
+    "EXISTS (SELECT 1 FROM envelopes WHERE team = $1 AND person = $2), "
+    "EXISTS (SELECT 1 FROM assignments WHERE team = $1 AND person = $2 AND active), "
+    "EXISTS (SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n WHERE e.team = $1 "
+    "AND e.person = $2 AND f.team = $1 AND f.caseload = $3)";
 
-/* Whether a query with (team, a[, b]) finds a row. */
-static lb_err exists(push_ctx *p, const char *sql, const char *a, const char *b, int *yes)
+/* Whether a limited uploader may push envelopes for person (see
+ * lb_srvsql_sync.c: was_on, person_free): on its caseload; or one the team
+ * has never heard of; or on nobody's caseload with its history filed under
+ * the uploader's.  Judged before the batch writes anything, so the answer
+ * for a person is kept for the rest of the batch (the envelopes of a batch
+ * are mostly of one person). */
+static lb_err person_ok(push_ctx *p, const char *person, int *yes)
 {
     PGresult *r = NULL;
-    lb_err err = query(p, sql, a, b, 0, 0, &r, "checking a push");
-    if (!err)
-        *yes = PQntuples(r) > 0;
+    lb_err err;
+    if (p->last_person[0] && strcmp(p->last_person, person) == 0) {
+        *yes = p->last_ok;
+        return LB_OK;
+    }
+    err = query(p, SQL_PERSON_STATE, person, p->limit, 0, 0, &r, "checking a push");
+    if (!err && PQntuples(r) != 1)
+        err = LB_ERR_INTERNAL;
+    if (!err) {
+        int on = lb_srvpg_col_int(r, 0, 0) != 0, known = lb_srvpg_col_int(r, 0, 1) != 0;
+        int active = lb_srvpg_col_int(r, 0, 2) != 0, seen = lb_srvpg_col_int(r, 0, 3) != 0;
+        *yes = on || !known || (!active && seen);
+        snprintf(p->last_person, sizeof p->last_person, "%s", person);
+        p->last_ok = *yes;
+    }
     PQclear(r);
     return err;
 }
 
-/* A person the uploader may take on (see lb_srvsql_sync.c: person_free). */
-static lb_err person_free(push_ctx *p, const char *person, int *yes)
-{
-    int known = 0, active = 0;
-    lb_err err = exists(p, SQL_PERSON_KNOWN, person, NULL, &known);
-    if (err || !known) {
-        *yes = !known;
-        return err;
-    }
-    if ((err = exists(p, SQL_PERSON_ACTIVE, person, NULL, &active)) != LB_OK || active) {
-        *yes = 0;
-        return err;
-    }
-    return exists(p, SQL_PERSON_SEEN, person, p->limit, yes);
-}
-
-/* Whether a limited uploader may push e, judged on the state before the
- * batch: LB_NOBODY, a re-push of its own envelope, a person on its
- * caseload, or a person it may take on. */
+/* Whether a limited uploader may push e: LB_NOBODY, a person it may write
+ * for, or a re-push of its own envelope. */
 static lb_err allowed(push_ctx *p, const lb_envelope *e, int *yes)
 {
     lb_srvpg_args g = { 0 };
     PGresult *r = NULL;
     lb_err err;
     *yes = strcmp(e->person, NOBODY) == 0;
+    if (!*yes && (err = person_ok(p, e->person, yes)) != LB_OK)
+        return err;
     if (*yes)
         return LB_OK;
     lb_srvpg_text(&g, p->who->team), lb_srvpg_text(&g, e->id);
@@ -364,10 +371,6 @@ static lb_err allowed(push_ctx *p, const lb_envelope *e, int *yes)
         return err;
     *yes = PQntuples(r) > 0;
     PQclear(r);
-    if (!*yes && (err = exists(p, SQL_WAS_ON, e->person, p->limit, yes)) != LB_OK)
-        return err;
-    if (!*yes)
-        return person_free(p, e->person, yes);
     return LB_OK;
 }
 
@@ -396,11 +399,12 @@ static lb_err push_run(lb_srvpg *s, lb_srvpg_conn *c, void *ctx)
     push_ctx *p = ctx;
     size_t i;
     int64_t n = 0;
-    int clash = 0, yes = 1;
+    int clash = 0, filed = 0, yes = 1;
     lb_err err = LB_OK;
     (void)s;
     p->c = c;
     p->nout = p->nacks = 0;
+    p->last_person[0] = '\0';
     for (i = 0; p->limit && i < p->nenvs && !err; i++) {
         err = allowed(p, &p->envs[i], &yes);
         p->ok[i] = (unsigned char)yes;
@@ -410,8 +414,8 @@ static lb_err push_run(lb_srvpg *s, lb_srvpg_conn *c, void *ctx)
             err = report_add(p, i, REPORT_NOT_YOURS);
             continue;
         }
-        err = push_one(p, &p->envs[i], &n, &clash);
-        if (!err && !clash)
+        err = push_one(p, &p->envs[i], &n, &clash, &filed);
+        if (!err && !clash && !filed)
             err = filings(p, n);
         if (!err)
             err = report_add(p, i, clash ? REPORT_CLASH : REPORT_ACK);
