@@ -15,7 +15,10 @@
 # BENCH_SYNC_MEM (changes pulled by `linkbook sync` for its peak memory,
 # default 100000; 0 skips), BENCH_SYNC_DEVICES (concurrent devices of the
 # load generator, default 200; 0 skips), BENCH_SYNC_SECS (its length,
-# default 10).
+# default 10); for the same load on PostgreSQL with one and two linkbookd
+# processes (then a side-by-side table of the three): BENCH_PG (a conninfo),
+# else LB_TEST_PG, else a throwaway cluster (tests/pg_cluster.sh); skipped,
+# saying so, without PostgreSQL.
 # A benchmark, not a test: a missed goal says NO in the table; the exit
 # status is non-zero only when the benchmark itself could not run.
 set -u
@@ -64,4 +67,63 @@ st=$?
 if [ "$st" -ne 0 ]; then
     echo "run.sh: the sync benchmark failed (exit $st)" >&2
     exit 1
+fi
+
+# --- the 200-device load on PostgreSQL: one and two linkbookd processes ------------------
+# Side by side with the SQLite row above (bench_sync --postgres, --servers).
+# The database: $BENCH_PG (a conninfo; the benchmark adds teams to it), else a
+# fresh database in the cluster $LB_TEST_PG reaches, else a throwaway cluster
+# started here (tests/pg_cluster.sh, needs Debian's postgresql); without any,
+# the PostgreSQL rows are skipped, saying so.
+pg_rows() {
+    _pg_dir=""
+    _pg=${BENCH_PG:-}
+    if [ -z "$_pg" ] && [ -z "${LB_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+        _pg_dir=$(mktemp -d /tmp/linkbook-bench-pg.XXXXXX)
+        LB_TEST_PG=$(sh "$(dirname "$0")/../pg_cluster.sh" start "$_pg_dir" 2>/dev/null) || LB_TEST_PG=""
+    fi
+    if [ -z "$_pg" ] && [ -n "${LB_TEST_PG:-}" ]; then
+        _db="lbbench_$$"
+        psql "$LB_TEST_PG dbname=postgres" -qAt -c "CREATE DATABASE $_db" >/dev/null 2>&1 &&
+            _pg="$LB_TEST_PG dbname=$_db"
+    fi
+    if [ -z "$_pg" ]; then
+        echo
+        echo "load on PostgreSQL: skipped (no PostgreSQL: set BENCH_PG or LB_TEST_PG, or apt-get install postgresql)"
+    else
+        for _n in 1 2; do
+            _label="load pg x$_n"
+            "$SYNC" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
+                --runs 0 --mem-changes 0 --devices "${BENCH_SYNC_DEVICES:-200}" \
+                --secs "${BENCH_SYNC_SECS:-10}" --tmp "${BENCH_TMP:-/tmp}" \
+                --postgres "$_pg" --servers "$_n" --label "$_label" \
+                --json "$BUILD_DIR/bench.json" >/dev/null 2>"$BUILD_DIR/bench-pg$_n.log" ||
+                echo "run.sh: the load on PostgreSQL ($_n process(es)) failed: $(tail -n 3 "$BUILD_DIR/bench-pg$_n.log")" >&2
+        done
+    fi
+    [ -n "${_db:-}" ] && [ -z "${BENCH_PG:-}" ] &&
+        psql "$LB_TEST_PG dbname=postgres" -qAt -c "DROP DATABASE IF EXISTS $_db WITH (FORCE)" >/dev/null 2>&1
+    if [ -n "$_pg_dir" ]; then
+        sh "$(dirname "$0")/../pg_cluster.sh" stop "$_pg_dir" >/dev/null 2>&1
+        rm -rf "$_pg_dir"
+    fi
+}
+if [ "${BENCH_SYNC_DEVICES:-200}" -gt 0 ]; then
+    pg_rows
+    python3 - "$BUILD_DIR/bench.json" "${BENCH_SYNC_DEVICES:-200}" <<'PY'
+import json, sys
+figs = {f["figure"]: f["median"] for f in json.load(open(sys.argv[1])).get("figures", [])}
+rows = [("SQLite, 1 process", "load"), ("PostgreSQL, 1 process", "load pg x1"),
+        ("PostgreSQL, 2 processes", "load pg x2")]
+print("\n%s-device load, side by side (one run each; the machine's 2 cores are shared by "
+      "the load generator, linkbookd and PostgreSQL)" % sys.argv[2])
+print("%-26s %14s %10s %10s %8s" % ("server", "changes/s", "p50 ms", "p99 ms", "failed"))
+for name, label in rows:
+    k = label + ": changes pushed (committed)"
+    if k not in figs:
+        print("%-26s %14s" % (name, "not run"))
+        continue
+    print("%-26s %14.0f %10.1f %10.1f %8.0f" % (name, figs[k], figs[label + ": request latency p50"],
+          figs[label + ": request latency p99"], figs[label + ": failed requests"]))
+PY
 fi
