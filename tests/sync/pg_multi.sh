@@ -91,6 +91,20 @@ apost "a: w2 is refused at once after the operator's revocation" 401 /v1/pull '{
 on b
 apost "b: and on b" 401 /v1/pull '{"cursors": {}}' "$W2"
 
+# --- the command line ---------------------------------------------------------------------
+expect_exit 0 "linkbookd admin devices --postgres lists the team's devices" -- lbd admin devices "$TEAM"
+expect_stdout_has "$TOKDEV.*revoked" "admin devices: w2's device, revoked"
+expect_exit 2 "--data and --postgres together are refused" -- \
+    "$LINKBOOKD" serve --data "$tmp/x" --postgres "$SRV_PG"
+expect_exit 2 "--epoch-file with --postgres is refused (the epoch lives in the database)" -- \
+    "$LINKBOOKD" admin new-epoch --postgres "$SRV_PG" --epoch-file "$tmp/e"
+expect_exit 2 "--pool without --postgres is refused" -- "$LINKBOOKD" serve --data "$tmp/x" --pool 4
+expect_exit 2 "--pool 0 is refused" -- "$LINKBOOKD" serve --postgres "$SRV_PG" --pool 0
+expect_exit 1 "serve on a database that does not exist: exit 1" -- timeout 30 \
+    "$LINKBOOKD" serve --postgres "$LB_TEST_PG dbname=lbt_no_such_database" --listen 127.0.0.1:0
+expect_stderr_has "cannot open the PostgreSQL store.*does not exist" \
+    "it says it cannot open the PostgreSQL store, and why"
+
 # --- the epoch: one for both, new-epoch reaches both, restarts keep it ----------------------
 EA=$(epoch_of "$URL_a")
 EB=$(epoch_of "$URL_b")
