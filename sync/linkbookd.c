@@ -70,7 +70,7 @@ static const char USAGE[] =
     "       linkbookd admin new-epoch STORE [--epoch-file FILE]\n"
     "       linkbookd --help | --version\n"
     "STORE is --data DIR (SQLite, one server) or --postgres CONNINFO [--pool N]\n"
-    "(PostgreSQL, any number of servers on one database).\n"
+    "(PostgreSQL, any number of servers on one database; with both, PostgreSQL).\n"
     "\n"
     "--data DIR     keep everything in DIR (created if missing)\n"
     "--postgres C   keep everything in the PostgreSQL database of libpq connection\n"
@@ -581,8 +581,9 @@ int main(int argc, char **argv)
         return usage_error("unknown command %s", argv[1]);
     if (!o.data && !o.postgres)
         return usage_error("%s needs --data DIR or --postgres CONNINFO", argv[1]);
-    if (o.data && o.postgres)
-        return usage_error("%s", "give --data DIR or --postgres CONNINFO, not both");
+    if (o.data && o.postgres)   /* DESIGN's "serve --data DIR [--postgres CONNINFO]" */
+        fprintf(stderr, "linkbookd: --postgres given: the store is PostgreSQL; --data %s is "
+                "not used\n", o.data);
     if (o.postgres && o.epoch_file)
         return usage_error("%s", "--epoch-file goes with --data; with --postgres the epoch "
                            "lives in the database");

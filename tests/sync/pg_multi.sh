@@ -94,8 +94,11 @@ apost "b: and on b" 401 /v1/pull '{"cursors": {}}' "$W2"
 # --- the command line ---------------------------------------------------------------------
 expect_exit 0 "linkbookd admin devices --postgres lists the team's devices" -- lbd admin devices "$TEAM"
 expect_stdout_has "$TOKDEV.*revoked" "admin devices: w2's device, revoked"
-expect_exit 2 "--data and --postgres together are refused" -- \
-    "$LINKBOOKD" serve --data "$tmp/x" --postgres "$SRV_PG"
+expect_exit 0 "--data DIR --postgres C: the PostgreSQL store is used" -- \
+    "$LINKBOOKD" admin devices "$TEAM" --data "$tmp/unused" --postgres "$SRV_PG"
+expect_stdout_has "$TOKDEV" "the devices listed are the database's"
+expect_stderr_has "data .* is not used" "it says --data is not used"
+check "nothing was made in the --data directory" [ ! -e "$tmp/unused" ]
 expect_exit 2 "--epoch-file with --postgres is refused (the epoch lives in the database)" -- \
     "$LINKBOOKD" admin new-epoch --postgres "$SRV_PG" --epoch-file "$tmp/e"
 expect_exit 2 "--pool without --postgres is refused" -- "$LINKBOOKD" serve --data "$tmp/x" --pool 4
