@@ -13,12 +13,13 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 PKGS := sqlite3 libsodium jansson
-SYNC_PKGS := libcurl libmicrohttpd
+SYNC_PKGS := libcurl libmicrohttpd libpq
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 SYNC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SYNC_PKGS) 2>/dev/null)
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+PQ_LIBS := $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -31,12 +32,15 @@ ALL_LDFLAGS := $(LDFLAGS)
 CORE_SRC := $(sort $(wildcard core/*.c))
 CORE_OBJ := $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_SRC)) $(BUILD)/core/lb_schema_data.o
 SERVER_SQL := $(sort $(wildcard schema/server/*.sql))
+SERVER_PG_SQL := $(sort $(wildcard schema/server_pg/*.sql))
 # sync/: the protocol (shared), the client (libcurl, linked into linkbook)
-# and the server linkbookd (libmicrohttpd): sync/lb_server*, lb_srv*, linkbookd.c.
+# and the server linkbookd (libmicrohttpd; libpq for its PostgreSQL backend):
+# sync/lb_server*, lb_srv*, linkbookd.c.
 PROTO_OBJ := $(BUILD)/sync/lb_proto.o
 CLIENT_OBJ := $(patsubst sync/%.c,$(BUILD)/sync/%.o,$(wildcard sync/lb_client*.c))
 SERVER_SRC := $(sort $(wildcard sync/lb_server*.c sync/lb_srv*.c sync/linkbookd.c))
-SERVER_OBJ := $(patsubst sync/%.c,$(BUILD)/sync/%.o,$(SERVER_SRC)) $(BUILD)/sync/lb_schema_server.o
+SERVER_OBJ := $(patsubst sync/%.c,$(BUILD)/sync/%.o,$(SERVER_SRC)) $(BUILD)/sync/lb_schema_server.o \
+	$(BUILD)/sync/lb_schema_server_pg.o
 CLI_SRC := $(sort $(wildcard cli/*.c))
 CLI_OBJ := $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRC))
 SCHEMA_SQL := $(sort $(wildcard schema/device/*.sql))
@@ -67,6 +71,12 @@ $(BUILD)/lb_schema_server.c: $(SERVER_SQL) schema/embed.sh | $(BUILD)/sync
 $(BUILD)/sync/lb_schema_server.o: $(BUILD)/lb_schema_server.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/lb_schema_server_pg.c: $(SERVER_PG_SQL) schema/embed.sh | $(BUILD)/sync
+	sh schema/embed.sh lb_schema_server_pg $(SERVER_PG_SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sync/lb_schema_server_pg.o: $(BUILD)/lb_schema_server_pg.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/sync/%.o: sync/%.c $(wildcard core/*.h sync/*.h) | $(BUILD)/sync
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -89,7 +99,7 @@ $(LINKBOOK): $(CLI_OBJ) $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
 
 $(LINKBOOKD): $(SERVER_OBJ) $(PROTO_OBJ) $(LIB_A)
-	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(PROTO_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(MHD_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SERVER_OBJ) $(PROTO_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(MHD_LIBS) $(PQ_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)

@@ -285,7 +285,10 @@ static int announced_too_large(struct MHD_Connection *conn)
     return end != cl && n > LB_PROTO_MAX_BODY;
 }
 
-/* Token to device; 0, or an HTTP status (401, 403 or 503) with q unchanged. */
+#define UNREACHABLE 1503   /* authorise: 503, the database is unreachable or busy */
+
+/* Token to device; 0, or an HTTP status (401, 403 or 503; UNREACHABLE) with q
+ * unchanged. */
 static int authorise(lb_server *s, struct MHD_Connection *conn, req *q, const route *r)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -299,8 +302,13 @@ static int authorise(lb_server *s, struct MHD_Connection *conn, req *q, const ro
     err = s->store->ops->auth(s->store, h, &q->who);
     if (err == LB_ERR_NOTFOUND)
         return 401;
-    if (err)
-        return 503;
+    if (err) {
+        char detail[256], line[320];
+        s->store->ops->errmsg(s->store, detail, sizeof detail);
+        snprintf(line, sizeof line, "storage failed while checking a token: %s", detail);
+        api_log(s, line);
+        return err == LB_ERR_BUSY ? UNREACHABLE : 503;
+    }
     memcpy(q->device, q->who.device, sizeof q->device - 1);
     q->device[sizeof q->device - 1] = '\0';
     if (r->supervisor && !q->who.supervisor) {
@@ -331,6 +339,9 @@ static enum MHD_Result on_headers(lb_server *s, struct MHD_Connection *conn, req
         return st == 401 ? send_error(conn, q, 401, "bad_token", "the device token is missing, "
                                       "unknown or revoked (enrol this device again)")
              : st == 403 ? send_error(conn, q, 403, "forbidden", "only a supervisor may do this")
+             : st == UNREACHABLE ? send_error(conn, q, 503, "unavailable", "the server's "
+                                              "database is unreachable or busy; nothing was "
+                                              "lost (try again shortly)")
              : send_error(conn, q, 503, "unavailable", "the server's storage failed (try again)");
     }
     (void)method;

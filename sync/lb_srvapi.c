@@ -80,7 +80,11 @@ static void store_failed(const lb_srvapi *api, lb_srvapi_res *res, lb_err err, c
     }
     api->store->ops->errmsg(api->store, detail, sizeof detail);
     logf_api(api, "storage failed while %s: %s", what, detail);
-    lb_srvapi_error(res, 503, "unavailable", "the server's storage failed (try again later)");
+    if (err == LB_ERR_BUSY)
+        lb_srvapi_error(res, 503, "unavailable", "the server's database is unreachable or "
+                        "busy; nothing was lost (try again shortly)");
+    else
+        lb_srvapi_error(res, 503, "unavailable", "the server's storage failed (try again later)");
 }
 
 static void ok(lb_srvapi_res *res, json_t *doc)
@@ -89,6 +93,15 @@ static void ok(lb_srvapi_res *res, json_t *doc)
     res->doc = doc;
     if (!doc)
         nomem(res);
+}
+
+/* The epoch for an answer: asked of the store each time (the PostgreSQL
+ * backend renews it while serving when its database was restored), else
+ * the one read at start. */
+static void epoch_now(const lb_srvapi *api, char out[LB_SRV_ID_LEN + 1])
+{
+    if (api->store->ops->epoch(api->store, out) != LB_OK)
+        memcpy(out, api->epoch, sizeof api->epoch);
 }
 
 static int64_t now_ms(void)
@@ -131,10 +144,12 @@ static const char *str_field(const json_t *req, const char *key)
 
 static json_t *enrol_answer(const lb_srvapi *api, const lb_srv_who *w, const char *token)
 {
+    char epoch[LB_SRV_ID_LEN + 1];
+    epoch_now(api, epoch);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "device", w->device,
                      "token", token, "team", w->team, "team_name", w->team_name,
                      "user", w->user, "name", w->name, "role", w->role,
-                     "caseload", w->caseload, "epoch", api->epoch);
+                     "caseload", w->caseload, "epoch", epoch);
 }
 
 /* The checked fields of an enrolment; NULL (res set) when one is bad. */
@@ -301,11 +316,15 @@ static int push_news(const lb_srvapi *api, const lb_srv_who *who, const json_t *
 static lb_err push_answer(const lb_srvapi *api, const lb_srv_who *who, const json_t *ctl,
                           push_out *o, lb_srvapi_res *res)
 {
-    json_t *doc = json_pack("{s:s, s:I}", "epoch", api->epoch, "time", (json_int_t)now_ms());
-    json_t *moved = NULL;
+    char epoch[LB_SRV_ID_LEN + 1];
+    json_t *doc, *moved = NULL;
     lb_buf b;
     int64_t key = 0;
-    int news = push_news(api, who, json_object_get(ctl, "cursors"), &moved), bad = !doc;
+    int news, bad;
+    epoch_now(api, epoch);
+    doc = json_pack("{s:s, s:I}", "epoch", epoch, "time", (json_int_t)now_ms());
+    news = push_news(api, who, json_object_get(ctl, "cursors"), &moved);
+    bad = !doc;
     if (doc && news >= 0 && api->store->ops->key_current(api->store, who->team, &key) == LB_OK) {
         bad |= json_object_set_new(doc, "news", json_boolean(news));
         bad |= json_object_set_new(doc, "key", json_integer(key));
@@ -586,6 +605,7 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
     cursor_list l = { NULL, 0, 0 };
     json_t *doc = NULL;
     pull_frames envs = { { NULL, 0, 0, 0 }, 0 };
+    char epoch[LB_SRV_ID_LEN + 1];
     int more = 0;
     lb_err err;
     lb_buf_init(&envs.b, LB_PROTO_MAX_BODY);
@@ -600,7 +620,8 @@ void lb_srvapi_pull(const lb_srvapi *api, const lb_srv_who *who, const json_t *r
         goto out;
     err = api->store->ops->pull(api->store, who->team, who->device, l.c, l.n,
                                 pull_budget(req), PULL_MAX_COUNT, pull_add, &envs, &more);
-    if (!err && !(doc = json_pack("{s:b, s:s, s:I}", "more", more, "epoch", api->epoch,
+    epoch_now(api, epoch);
+    if (!err && !(doc = json_pack("{s:b, s:s, s:I}", "more", more, "epoch", epoch,
                                   "time", (json_int_t)now_ms())))
         err = LB_ERR_NOMEM;
     if (!err)
@@ -784,11 +805,13 @@ void lb_srvapi_revoke(const lb_srvapi *api, const lb_srv_who *who, const json_t 
 void lb_srvapi_healthz(const lb_srvapi *api, const lb_srv_who *who, const json_t *req,
                        lb_srvapi_res *res)
 {
+    char epoch[LB_SRV_ID_LEN + 1];
     int64_t n = 0;
     lb_err err = api->store->ops->count_envelopes(api->store, &n);
     (void)who, (void)req;
+    epoch_now(api, epoch);
     if (err)
         store_failed(api, res, err, "checking health");
     else
-        ok(res, json_pack("{s:b, s:s}", "ok", 1, "epoch", api->epoch));
+        ok(res, json_pack("{s:b, s:s}", "ok", 1, "epoch", epoch));
 }

@@ -31,7 +31,6 @@
 #include "lb_srvsql.h"
 
 #define NOBODY "00000000000000000000000000000000"
-#define ENVELOPE_WIRE_OVERHEAD 64    /* an envelope's frame beside its body */
 #define PULL_MAX_SKIPPED 200000      /* rows passed over in one pull answer */
 
 static const char SQL_ENV_GET[] =
@@ -721,7 +720,7 @@ static int pull_caseload(pull_ctx *q, sqlite3_stmt *st, lb_srv_cursor *cur)
     lb_envelope e;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t cost = (size_t)sqlite3_column_bytes(st, 5) + ENVELOPE_WIRE_OVERHEAD;
+        size_t cost = (size_t)sqlite3_column_bytes(st, 5) + LB_SRV_WIRE_OVERHEAD;
         int dup = own_upload(q, st);
         if (!dup && q->ncursors > 1)
             dup = delivered_elsewhere(q, cur, sqlite3_column_int64(st, 1));

@@ -1,8 +1,9 @@
 /* lb_srvstore.h - linkbookd's storage, behind a table of operations.
  *
- * The server (lb_server.c) speaks only to this interface, so another
- * backend (PostgreSQL next) is a second table of operations and an open
- * function; lb_srvstore_sqlite.c is the first.  The store keeps teams,
+ * The server (lb_server.c) speaks only to this interface; each backend is a
+ * table of operations and an open function: lb_srvstore_sqlite.c (one
+ * process, a data directory) and lb_srvstore_pg.c (PostgreSQL, any number
+ * of linkbookd processes on one database).  The store keeps teams,
  * users, devices (token hashes only), one-time enrolment codes (hashes
  * only), sealed team keys, and opaque envelopes filed under caseloads with a
  * per-caseload sequence.  It holds no key that opens an envelope.
@@ -34,6 +35,9 @@
 #define LB_SRV_ROLE_MAX 32
 #define LB_SRV_DEVICE_KEY_LEN 32 /* X25519 public key */
 #define LB_SRV_SUPERVISOR "supervisor"
+/* What an envelope costs on the wire beside its sealed body, as pull
+ * budgets count it (an estimate; lb_proto.h has the frame layout). */
+#define LB_SRV_WIRE_OVERHEAD 64
 
 /* The device behind a token, with its user and team. */
 typedef struct lb_srv_who {
@@ -92,7 +96,8 @@ typedef struct lb_srvstore_ops {
     void (*close)(lb_srvstore *s);
     /* Copy the detail of the last failure into buf. */
     void (*errmsg)(lb_srvstore *s, char *buf, size_t len);
-    /* The random id made with the database. */
+    /* The random id made with the database (the server asks for it with
+     * every answer: a backend may change it while serving). */
     lb_err (*epoch)(lb_srvstore *s, char out[LB_SRV_ID_LEN + 1]);
     /* Replace it (a restore was detected, or an operator asked): devices
      * that see a new epoch push everything again and restart their
@@ -165,6 +170,21 @@ struct lb_srvstore {
 /* Open (creating and migrating if needed) the SQLite store in dir.  On
  * failure *out is NULL and msg says why. */
 lb_err lb_srvstore_sqlite_open(const char *dir, lb_srvstore **out, char *msg, size_t msglen);
+
+/* Where a backend's lines for the log go (one line, no newline). */
+typedef void (*lb_srvstore_log)(void *ctx, const char *line);
+
+/* Open (creating the tables and migrating if needed) the PostgreSQL store
+ * that the libpq connection string conninfo names ("host=... dbname=..."
+ * or a postgresql:// URI), with a pool of up to pool connections (0: the
+ * default).  It fails, with msg saying why, when the database cannot be
+ * reached now; once open, operations fail with LB_ERR_BUSY while it is
+ * unreachable and work again when it is back.  The epoch lives in the
+ * database and is checked against its identity on every new connection
+ * (a restore from a dump, a new cluster, point-in-time recovery or a
+ * failover make a new one; log says so).  log may be NULL. */
+lb_err lb_srvstore_pg_open(const char *conninfo, int pool, lb_srvstore_log log, void *log_ctx,
+                           lb_srvstore **out, char *msg, size_t msglen);
 
 /* Close any backend; NULL is a no-op. */
 static inline void lb_srvstore_close(lb_srvstore *s)

@@ -4,9 +4,8 @@
  * connections.  This file opens the store and keeps accounts and keys;
  * push and pull are in lb_srvsql_sync.c.
  *
- * Tokens and enrolment codes are kept only as BLAKE2b-256 hashes.  An
- * enrolment code is 10 Crockford base32 characters (50 bits), read back
- * case-insensitively with O as 0 and I, L as 1, dashes and spaces ignored.
+ * Tokens and enrolment codes are kept only as BLAKE2b-256 hashes
+ * (lb_srvcode.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,12 +14,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <sodium.h>
+#include "lb_srvcode.h"
 #include "lb_srvsql.h"
 #include "lb_store.h"
 #include "lb_schema.h"
 
 #define BUSY_MS 10000
-static const char CODE_ALPHABET[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -132,46 +131,6 @@ void lb_srvsql_put(lb_srvsql *s, lb_srvsql_conn *c)
     pthread_mutex_unlock(&s->mu);
 }
 
-static void random_id(char out[LB_SRV_ID_LEN + 1])
-{
-    unsigned char b[LB_SRV_ID_LEN / 2];
-    randombytes_buf(b, sizeof b);
-    sodium_bin2hex(out, LB_SRV_ID_LEN + 1, b, sizeof b);
-}
-
-static void make_code(char out[LB_SRV_CODE_LEN + 1])
-{
-    size_t i;
-    for (i = 0; i < LB_SRV_CODE_LEN; i++)
-        out[i] = CODE_ALPHABET[randombytes_uniform(sizeof CODE_ALPHABET - 1)];
-    out[LB_SRV_CODE_LEN] = '\0';
-}
-
-/* The canonical form of a typed code; -1 if it cannot be one. */
-static int normalise_code(const char *in, char out[LB_SRV_CODE_LEN + 1])
-{
-    size_t n = 0;
-    for (; *in; in++) {
-        char c = *in;
-        if (c == '-' || c == ' ')
-            continue;
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        c = c == 'O' ? '0' : (c == 'I' || c == 'L') ? '1' : c;
-        if (!strchr(CODE_ALPHABET, c) || n == LB_SRV_CODE_LEN)
-            return -1;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return n == LB_SRV_CODE_LEN ? 0 : -1;
-}
-
-static void hash_text(const char *text, unsigned char out[crypto_generichash_BYTES])
-{
-    crypto_generichash(out, crypto_generichash_BYTES, (const unsigned char *)text,
-                       strlen(text), NULL, 0);
-}
-
 static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
@@ -238,7 +197,7 @@ static lb_err migrate(lb_srvsql *s, lb_srvsql_conn *c)
         err = lb_srvsql_exec(s, c, "BEGIN IMMEDIATE", "upgrading the server database");
         if (!err)
             err = lb_srvsql_exec(s, c, m->sql, m->name);
-        random_id(epoch);
+        lb_srvcode_id(epoch);
         snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO meta VALUES ('epoch', '%s'); "
                  "PRAGMA user_version = %d", epoch, m->version);
         if (!err)
@@ -398,12 +357,12 @@ static lb_err user_new(lb_srvsql *s, lb_srvsql_conn *c, const char *team, const 
                        const char *name, char user[LB_SRV_ID_LEN + 1],
                        char code[LB_SRV_CODE_LEN + 1])
 {
-    unsigned char h[crypto_generichash_BYTES];
+    unsigned char h[LB_SRVCODE_HASH_LEN];
     sqlite3_stmt *st = lb_srvsql_stmt(c, SQL_USER_NEW);
     int64_t now = lb_srvsql_now_ms();
     lb_err err;
-    random_id(user);
-    make_code(code);
+    lb_srvcode_id(user);
+    lb_srvcode_make(code);
     if (st) {
         lb_srvsql_text(st, 1, user), lb_srvsql_text(st, 2, team);
         lb_srvsql_text(st, 3, name), lb_srvsql_text(st, 4, role);
@@ -411,7 +370,7 @@ static lb_err user_new(lb_srvsql *s, lb_srvsql_conn *c, const char *team, const 
     }
     if ((err = step_done(s, c, st, "adding a user")) != LB_OK)
         return err;
-    hash_text(code, h);
+    lb_srvcode_hash(code, h);
     if ((st = lb_srvsql_stmt(c, SQL_CODE_NEW)) != NULL) {
         sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_TRANSIENT);
         lb_srvsql_text(st, 2, user);
@@ -430,7 +389,7 @@ static lb_err sql_team_create(lb_srvstore *base, const char *team_name, const ch
     sqlite3_stmt *st;
     lb_err err;
     memset(&w, 0, sizeof w);
-    random_id(w.team);
+    lb_srvcode_id(w.team);
     if ((err = lb_srvsql_exec(s, c, "BEGIN IMMEDIATE", "creating a team")) != LB_OK)
         goto out;
     if ((st = lb_srvsql_stmt(c, SQL_TEAM_NEW)) != NULL) {
@@ -506,14 +465,14 @@ static void who_from_row(sqlite3_stmt *st, lb_srv_who *w)
 static lb_err sql_auth(lb_srvstore *base, const char *token, lb_srv_who *who)
 {
     lb_srvsql *s = (lb_srvsql *)base;
-    unsigned char h[crypto_generichash_BYTES];
+    unsigned char h[LB_SRVCODE_HASH_LEN];
     lb_srvsql_conn *c;
     sqlite3_stmt *st;
     lb_err err = LB_ERR_NOTFOUND;
     int rc;
     if (strlen(token) != LB_SRV_TOKEN_LEN)
         return LB_ERR_NOTFOUND;
-    hash_text(token, h);
+    lb_srvcode_hash(token, h);
     c = lb_srvsql_get(s);
     if (!(st = lb_srvsql_stmt(c, SQL_WHO_TOKEN))) {
         err = lb_srvsql_fail(s, c, sqlite3_errcode(c->db), "checking a token");
@@ -544,13 +503,13 @@ out:
 static lb_err use_code(lb_srvsql *s, lb_srvsql_conn *c, const char *code,
                        char user[LB_SRV_ID_LEN + 1])
 {
-    unsigned char h[crypto_generichash_BYTES];
+    unsigned char h[LB_SRVCODE_HASH_LEN];
     char norm[LB_SRV_CODE_LEN + 1];
     sqlite3_stmt *st;
     int rc;
-    if (normalise_code(code, norm) != 0)
+    if (lb_srvcode_normalise(code, norm) != 0)
         return LB_ERR_NOTFOUND;
-    hash_text(norm, h);
+    lb_srvcode_hash(norm, h);
     sodium_memzero(norm, sizeof norm);
     if (!(st = lb_srvsql_stmt(c, SQL_CODE_USE)))
         return lb_srvsql_fail(s, c, sqlite3_errcode(c->db), "using an enrolment code");
@@ -569,13 +528,11 @@ static lb_err device_new(lb_srvsql *s, lb_srvsql_conn *c, const char *user,
                          const unsigned char key[LB_SRV_DEVICE_KEY_LEN], const char *name,
                          char device[LB_SRV_ID_LEN + 1], char token[LB_SRV_TOKEN_LEN + 1])
 {
-    unsigned char raw[LB_SRV_TOKEN_LEN / 2], h[crypto_generichash_BYTES];
+    unsigned char h[LB_SRVCODE_HASH_LEN];
     sqlite3_stmt *st = lb_srvsql_stmt(c, SQL_DEVICE_NEW);
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(token, LB_SRV_TOKEN_LEN + 1, raw, sizeof raw);
-    sodium_memzero(raw, sizeof raw);
-    hash_text(token, h);
-    random_id(device);
+    lb_srvcode_token(token);
+    lb_srvcode_hash(token, h);
+    lb_srvcode_id(device);
     if (st) {
         lb_srvsql_text(st, 1, device), lb_srvsql_text(st, 2, user);
         sqlite3_bind_blob(st, 3, h, sizeof h, SQLITE_TRANSIENT);

@@ -1,13 +1,15 @@
 /* linkbookd.c - the linkbook sync server's command line.
  *
- *   linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]
+ *   linkbookd serve (--data DIR | --postgres CONNINFO [--pool N])
+ *                   [--listen HOST:PORT] [--timeout SECONDS]
  *                   [--tls-cert FILE --tls-key FILE]
  *                   [--epoch-file FILE]
- *   linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]
- *   linkbookd admin devices TEAM --data DIR
- *   linkbookd admin revoke TEAM DEVICE --data DIR
- *   linkbookd admin new-epoch --data DIR [--epoch-file FILE]
+ *   linkbookd admin team-create NAME STORE [--name SUPERVISOR]
+ *   linkbookd admin devices TEAM STORE
+ *   linkbookd admin revoke TEAM DEVICE STORE
+ *   linkbookd admin new-epoch STORE [--epoch-file FILE]
  *   linkbookd --help | --version
+ * where STORE is --data DIR or --postgres CONNINFO.
  *
  * serve prints "listening on HOST:PORT" (one line, flushed) once bound, the
  * same with or without TLS (stderr says "serving https on ..."), and
@@ -20,13 +22,21 @@
  * With --tls-cert and --tls-key (PEM files; the key unencrypted) it serves
  * https only; the key is read into locked memory and wiped as soon as
  * libmicrohttpd has loaded it.
- * Restore detection (lb_srvepoch.h): serve checks the database against the
- * high-water file (default DIR.epoch, beside the data directory) before it
- * listens, and makes a new epoch if the database was restored or replaced;
- * new-epoch forces one (run it with the server stopped).
+ * Restore detection: with --data (lb_srvepoch.h) serve checks the database
+ * against the high-water file (default DIR.epoch, beside the data
+ * directory) before it listens, and makes a new epoch if the database was
+ * restored or replaced; with --postgres the epoch lives in the database
+ * and is checked against its identity (lb_srvstore_pg.c).  new-epoch
+ * forces one (with --data, run it with the server stopped; with
+ * --postgres, running servers take it up within seconds).
+ *
+ * --postgres takes a libpq connection string ("host=... dbname=..." or a
+ * postgresql:// URI); a password is better kept in ~/.pgpass or
+ * $PGPASSWORD than on the command line.  Several serve processes may share
+ * one database.  serve fails at start if the database cannot be reached;
+ * once serving, requests get 503 while it is unreachable.
  *
  * Exit codes: 0 done, 1 failure, 2 invalid usage or input.
- * Not yet: --postgres (the PostgreSQL backend); refused clearly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,16 +61,24 @@
 #define PEM_MAX (1024 * 1024)   /* a certificate chain or key file larger than this is refused */
 
 static const char USAGE[] =
-    "usage: linkbookd serve --data DIR [--listen HOST:PORT] [--timeout SECONDS]\n"
+    "usage: linkbookd serve STORE [--listen HOST:PORT] [--timeout SECONDS]\n"
     "                       [--tls-cert FILE --tls-key FILE]\n"
     "                       [--epoch-file FILE]\n"
-    "       linkbookd admin team-create NAME --data DIR [--name SUPERVISOR]\n"
-    "       linkbookd admin devices TEAM --data DIR\n"
-    "       linkbookd admin revoke TEAM DEVICE --data DIR\n"
-    "       linkbookd admin new-epoch --data DIR [--epoch-file FILE]\n"
+    "       linkbookd admin team-create NAME STORE [--name SUPERVISOR]\n"
+    "       linkbookd admin devices TEAM STORE\n"
+    "       linkbookd admin revoke TEAM DEVICE STORE\n"
+    "       linkbookd admin new-epoch STORE [--epoch-file FILE]\n"
     "       linkbookd --help | --version\n"
+    "STORE is --data DIR (SQLite, one server) or --postgres CONNINFO [--pool N]\n"
+    "(PostgreSQL, any number of servers on one database; with both, PostgreSQL).\n"
     "\n"
-    "serve          run the sync server on DIR (created if missing); HOST:PORT defaults\n"
+    "--data DIR     keep everything in DIR (created if missing)\n"
+    "--postgres C   keep everything in the PostgreSQL database of libpq connection\n"
+    "               string C ('host=db1 dbname=linkbook user=linkbookd' or a\n"
+    "               postgresql:// URI; the password in ~/.pgpass or $PGPASSWORD);\n"
+    "               the tables are created on first use\n"
+    "--pool N       at most N database connections per process (default 8)\n"
+    "serve          run the sync server on STORE; HOST:PORT defaults\n"
     "               to " DEFAULT_LISTEN ", port 0 picks a free port; prints\n"
     "               'listening on HOST:PORT' once bound; SIGTERM/SIGINT stop it cleanly\n"
     "--timeout S    close a connection idle for S seconds (default $LINKBOOKD_TIMEOUT or 10)\n"
@@ -72,19 +90,21 @@ static const char USAGE[] =
     "devices        list the devices of team TEAM (its id, as team-create printed it)\n"
     "revoke         refuse DEVICE of TEAM from now on (its supervisor should then sync,\n"
     "               which rotates the team key)\n"
-    "new-epoch      announce a new epoch from the next start (after restoring the database\n"
-    "               by means serve cannot detect): devices push everything again; run it\n"
-    "               with the server stopped\n"
-    "--epoch-file F the restore-detection file (default DIR.epoch, beside DIR, not in it:\n"
-    "               serve announces a new epoch when the database is behind it)\n"
+    "new-epoch      announce a new epoch (after restoring the database by means serve\n"
+    "               cannot detect): devices push everything again; with --data run it\n"
+    "               with the server stopped, with --postgres servers take it up within\n"
+    "               seconds\n"
+    "--epoch-file F with --data: the restore-detection file (default DIR.epoch, beside\n"
+    "               DIR, not in it: serve announces a new epoch when the database is\n"
+    "               behind it); with --postgres the epoch lives in the database\n"
     "\n"
     "Without TLS, serve on loopback only (or behind a TLS proxy): devices refuse plain\n"
     "http to any other host unless given --insecure.\n"
-    "Not yet in this build: --postgres.\n"
     "Exit codes: 0 done, 1 failure, 2 invalid usage.\n";
 
 typedef struct opts {
     const char *data, *listen, *name, *timeout, *tls_cert, *tls_key, *epoch_file;
+    const char *postgres, *pool;
     const char *args[3];
     int nargs;
 } opts;
@@ -112,9 +132,9 @@ static int parse_opts(int argc, char **argv, int from, opts *o)
                           : !strcmp(a, "--name") ? &o->name : !strcmp(a, "--timeout") ? &o->timeout
                           : !strcmp(a, "--tls-cert") ? &o->tls_cert
                           : !strcmp(a, "--tls-key") ? &o->tls_key
-                          : !strcmp(a, "--epoch-file") ? &o->epoch_file : NULL;
-        if (!strcmp(a, "--postgres"))
-            return usage_error("%s: the PostgreSQL backend is not built yet; use --data DIR", a);
+                          : !strcmp(a, "--epoch-file") ? &o->epoch_file
+                          : !strcmp(a, "--postgres") ? &o->postgres
+                          : !strcmp(a, "--pool") ? &o->pool : NULL;
         if (slot) {
             if (i + 1 >= argc)
                 return usage_error("%s needs a value", a);
@@ -168,11 +188,45 @@ static int parse_timeout(const char *s, unsigned *out)
     return 0;
 }
 
-static int open_store(const char *dir, lb_srvstore **st)
+static void log_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "linkbookd: %s\n", line);
+}
+
+/* --pool N: 1 to 64, default 0 (the backend's). */
+static int parse_pool(const char *s, int *out)
+{
+    char *end = NULL;
+    long v;
+    *out = 0;
+    if (!s)
+        return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 64)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Open --data DIR or --postgres CONNINFO; 0 or 1. */
+static int open_store(const opts *o, lb_srvstore **st)
 {
     char msg[512];
-    if (lb_srvstore_sqlite_open(dir, st, msg, sizeof msg) != LB_OK) {
-        fprintf(stderr, "linkbookd: cannot open the server store in %s: %s\n", dir, msg);
+    int pool = 0;
+    if (o->postgres) {
+        parse_pool(o->pool, &pool);   /* checked in main */
+        if (lb_srvstore_pg_open(o->postgres, pool, log_stderr, NULL, st, msg,
+                                sizeof msg) != LB_OK) {
+            fprintf(stderr, "linkbookd: cannot open the PostgreSQL store: %s (is the database "
+                    "running, and --postgres right?)\n", msg);
+            return 1;
+        }
+        return 0;
+    }
+    if (lb_srvstore_sqlite_open(o->data, st, msg, sizeof msg) != LB_OK) {
+        fprintf(stderr, "linkbookd: cannot open the server store in %s: %s\n", o->data, msg);
         return 1;
     }
     return 0;
@@ -301,13 +355,6 @@ static void say_serving(const char *host, unsigned port, const opts *o)
                 "without --insecure (use --tls-cert and --tls-key, or a TLS proxy)\n", where);
 }
 
-
-static void log_stderr(void *ctx, const char *line)
-{
-    (void)ctx;
-    fprintf(stderr, "linkbookd: %s\n", line);
-}
-
 /* The restore-detection file: --epoch-file, else DIR.epoch (malloc'd). */
 static char *epoch_path(const opts *o)
 {
@@ -322,8 +369,10 @@ static int open_checked(const opts *o, lb_srvstore **st, lb_srvepoch **ep)
 {
     char msg[512], *path;
     int renewed = 0;
-    if (open_store(o->data, st) != 0)
+    if (open_store(o, st) != 0)
         return 1;
+    if (o->postgres)
+        return 0;   /* the store checks its epoch itself (lb_srvstore_pg.c) */
     if (!(path = epoch_path(o)) ||
         lb_srvepoch_open(*st, path, log_stderr, NULL, ep, &renewed, msg, sizeof msg) != LB_OK) {
         if (path)
@@ -410,7 +459,7 @@ static int team_create(const opts *o)
         return usage_error("%s: team-create needs the team's NAME", "admin");
     if (strlen(o->args[1]) > LB_SRV_NAME_MAX || !name[0] || strlen(name) > LB_SRV_NAME_MAX)
         return usage_error("%s: names are 1 to 128 characters", "team-create");
-    if (open_store(o->data, &st) != 0)
+    if (open_store(o, &st) != 0)
         return 1;
     if ((err = st->ops->team_create(st, o->args[1], name, &who, code)) != LB_OK)
         return admin_fail(st, err, "create the team");
@@ -438,7 +487,7 @@ static int admin_devices(const opts *o)
     lb_err err;
     if (!lb_proto_is_id(o->args[1]))
         return usage_error("%s is not a team id (32 hex digits)", o->args[1]);
-    if (open_store(o->data, &st) != 0)
+    if (open_store(o, &st) != 0)
         return 1;
     if ((err = st->ops->devices(st, o->args[1], print_device, NULL)) != LB_OK)
         return admin_fail(st, err, "list the devices");
@@ -452,7 +501,7 @@ static int admin_revoke(const opts *o)
     lb_err err;
     if (!lb_proto_is_id(o->args[1]) || !lb_proto_is_id(o->args[2]))
         return usage_error("%s", "revoke takes a team id and a device id (32 hex digits each)");
-    if (open_store(o->data, &st) != 0)
+    if (open_store(o, &st) != 0)
         return 1;
     err = st->ops->revoke(st, o->args[1], o->args[2]);
     if (err == LB_ERR_NOTFOUND) {
@@ -469,13 +518,35 @@ static int admin_revoke(const opts *o)
     return 0;
 }
 
+/* admin new-epoch --postgres: a new epoch in the database. */
+static int admin_new_epoch_pg(const opts *o)
+{
+    lb_srvstore *st = NULL;
+    unsigned char b[LB_SRV_ID_LEN / 2];
+    char epoch[LB_SRV_ID_LEN + 1];
+    lb_err err;
+    if (open_store(o, &st) != 0)
+        return 1;
+    randombytes_buf(b, sizeof b);
+    sodium_bin2hex(epoch, sizeof epoch, b, sizeof b);
+    if ((err = st->ops->epoch_set(st, epoch)) != LB_OK)
+        return admin_fail(st, err, "make a new epoch");
+    lb_srvstore_close(st);
+    fprintf(stderr, "new epoch; running servers announce it within seconds, and devices "
+            "push everything again at their next sync\n");
+    printf("%s\n", epoch);
+    return 0;
+}
+
 /* admin new-epoch: a new epoch in the database and the file. */
 static int admin_new_epoch(const opts *o)
 {
     lb_srvstore *st = NULL;
-    char epoch[LB_SRV_ID_LEN + 1], msg[512], *path = epoch_path(o);
+    char epoch[LB_SRV_ID_LEN + 1], msg[512], *path;
     lb_err err;
-    if (!path || open_store(o->data, &st) != 0) {
+    if (o->postgres)
+        return admin_new_epoch_pg(o);
+    if (!(path = epoch_path(o)) || open_store(o, &st) != 0) {
         free(path);
         return 1;
     }
@@ -508,8 +579,18 @@ int main(int argc, char **argv)
         return rc;
     if (strcmp(argv[1], "serve") && strcmp(argv[1], "admin"))
         return usage_error("unknown command %s", argv[1]);
-    if (!o.data)
-        return usage_error("%s needs --data DIR", argv[1]);
+    if (!o.data && !o.postgres)
+        return usage_error("%s needs --data DIR or --postgres CONNINFO", argv[1]);
+    if (o.data && o.postgres)   /* DESIGN's "serve --data DIR [--postgres CONNINFO]" */
+        fprintf(stderr, "linkbookd: --postgres given: the store is PostgreSQL; --data %s is "
+                "not used\n", o.data);
+    if (o.postgres && o.epoch_file)
+        return usage_error("%s", "--epoch-file goes with --data; with --postgres the epoch "
+                           "lives in the database");
+    if (o.pool && !o.postgres)
+        return usage_error("%s", "--pool goes with --postgres");
+    if (parse_pool(o.pool, &rc) != 0)
+        return usage_error("--pool %s: expected a number of connections from 1 to 64", o.pool);
     if (!strcmp(argv[1], "serve")) {
         if (o.nargs)
             return usage_error("serve takes no argument %s", o.args[0]);

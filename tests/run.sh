@@ -11,11 +11,20 @@
 #      that exits non-zero without reporting a failure counts as one failure;
 #   3. every end-to-end sync script tests/sync/test_*.sh, run exactly the
 #      same way, with LINKBOOKD exported as well (BUILD_DIR/linkbookd): they
-#      start their own linkbookd on 127.0.0.1 (ephemeral port).
+#      start their own linkbookd on 127.0.0.1 (ephemeral port).  Each runs
+#      twice: on SQLite (LB_TEST_BACKEND=sqlite, labelled sync/NAME) and on
+#      PostgreSQL (LB_TEST_BACKEND=postgres, labelled sync-pg/NAME), the
+#      latter in a fresh database of the cluster $LB_TEST_PG reaches; without
+#      $LB_TEST_PG it prints "skip - ..." and counts as skipped.  Scripts
+#      tests/sync/pg_*.sh are for PostgreSQL only (several linkbookd on one
+#      database) and run once, the same way.  LB_TEST_PG_VARIANTS=0 runs the
+#      test_*.sh scripts on SQLite only (the pg_*.sh scripts still run): .ci/run
+#      does so for the AddressSanitizer suite, to keep CI's time in bounds.
 #
 # Each binary and script runs under `timeout 300`.  Every failure is named at
-# the end, and the last line is "N passed, M failed"; the exit status is
-# non-zero when M > 0.  POSIX sh (dash) compatible.
+# the end, and the last line is "N passed, M failed" (then ", K skipped" when
+# something was skipped); the exit status is non-zero when M > 0.  POSIX sh
+# (dash) compatible.
 
 set -u
 
@@ -46,6 +55,7 @@ failures="$work/failures"
 : >"$failures"
 passed=0
 failed=0
+skipped=0
 
 # count_output FILE PASS_RE FAIL_RE LABEL: add the file's passes and failures
 # to the totals, record failing lines as "LABEL: line"; sets $nfail.
@@ -55,6 +65,7 @@ count_output() {
     passed=$((passed + _p))
     failed=$((failed + nfail))
     grep -E "$3" "$1" | sed "s|^|$4: |" >>"$failures"
+    skipped=$((skipped + $(grep -cE '^skip( |$)' "$1")))
 }
 
 # whole_failure LABEL REASON: one failure for a binary or script as a whole.
@@ -92,23 +103,39 @@ for bin in "$BUILD_DIR"/tests/test_*; do
     fi
 done
 
+# run_script SCRIPT LABEL [VAR=VALUE...]: one scenario script, counted.
+run_script() {
+    _script=$1
+    _label=$2
+    shift 2
+    log="$work/$(echo "$_label" | tr '/' '-').log"
+    echo "== $_label"
+    env "$@" timeout -k 10 "$TIMEOUT" sh "$_script" >"$log" 2>&1 </dev/null
+    st=$?
+    cat "$log"
+    count_output "$log" '^ok( |$)' '^not ok( |$)' "$_label"
+    if [ "$st" -ne 0 ] && [ "$nfail" -eq 0 ]; then
+        whole_failure "$_label" "$(status_reason "$st")"
+    elif [ "$st" -gt 128 ] || [ "$st" -eq 124 ]; then
+        whole_failure "$_label" "$(status_reason "$st")"
+    fi
+}
+
 # --- 2. command-line scenarios, 3. end-to-end sync scenarios ---------------
-for suite in cli sync; do
-    for script in "$TESTS_DIR"/$suite/test_*.sh; do
-        [ -f "$script" ] || continue
-        name=$(basename "$script" .sh)
-        log="$work/$suite-$name.log"
-        echo "== $suite/$name"
-        timeout -k 10 "$TIMEOUT" sh "$script" >"$log" 2>&1 </dev/null
-        st=$?
-        cat "$log"
-        count_output "$log" '^ok( |$)' '^not ok( |$)' "$suite/$name"
-        if [ "$st" -ne 0 ] && [ "$nfail" -eq 0 ]; then
-            whole_failure "$suite/$name" "$(status_reason "$st")"
-        elif [ "$st" -gt 128 ] || [ "$st" -eq 124 ]; then
-            whole_failure "$suite/$name" "$(status_reason "$st")"
-        fi
-    done
+for script in "$TESTS_DIR"/cli/test_*.sh; do
+    [ -f "$script" ] || continue
+    run_script "$script" "cli/$(basename "$script" .sh)"
+done
+for script in "$TESTS_DIR"/sync/test_*.sh; do
+    [ -f "$script" ] || continue
+    name=$(basename "$script" .sh)
+    run_script "$script" "sync/$name" LB_TEST_BACKEND=sqlite
+    [ "${LB_TEST_PG_VARIANTS:-1}" = 0 ] ||
+        run_script "$script" "sync-pg/$name" LB_TEST_BACKEND=postgres
+done
+for script in "$TESTS_DIR"/sync/pg_*.sh; do
+    [ -f "$script" ] || continue
+    run_script "$script" "sync-pg/$(basename "$script" .sh)" LB_TEST_BACKEND=postgres
 done
 
 echo
@@ -117,5 +144,10 @@ if [ "$failed" -gt 0 ]; then
     sed 's/^/  /' "$failures"
     echo
 fi
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$skipped skipped (PostgreSQL runs need LB_TEST_PG: see tests/pg_cluster.sh)"
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -36,10 +36,15 @@
  * its caseload, in a loop bounded in time and count: changes/s, p50/p99
  * request latency (goal at 500 devices: p99 < 250 ms) and linkbookd's peak
  * RSS (VmHWM).  The load generator shares the machine's cores with
- * linkbookd.
+ * linkbookd.  With --postgres CONNINFO the servers keep their store in that
+ * PostgreSQL database instead of a data directory, and with --servers N
+ * (1 to 4) N linkbookd processes serve it, device i talking to process
+ * i mod N; --label names the load figures (default "load"); --runs 0 skips
+ * the push/pull/edit runs (with --mem-changes 0: the load alone).
  *
  * usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] [--runs R]
  *        [--mem-changes N] [--devices D] [--secs S] [--tmp DIR] [--json FILE]
+ *        [--postgres CONNINFO] [--servers N] [--label TEXT]
  * --json adds the figures to FILE (a bench_local --json file: its
  * "figures" list grows, "sync" holds this run's parameters and the quoted
  * PouchDB reference); otherwise FILE is made.  Progress to stderr, the table
@@ -111,6 +116,9 @@ static fig figs[MAX_FIG];
 static int nfig;
 static char work[4096];
 static const char *cli_path, *srv_path;
+static const char *pg_conninfo;            /* --postgres: the servers' store */
+static int nservers = 1;                   /* --servers: processes for the load */
+static const char *load_label = "load";    /* --label */
 static char self_exe[4096]; /* this program, for its helper modes */
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -235,21 +243,41 @@ typedef struct server {
     pid_t pid;
 } server;
 
+/* The store options of linkbookd: --data DIR, or --postgres CONNINFO. */
+static char *store_opt(void)
+{
+    return pg_conninfo ? "--postgres" : "--data";
+}
+
+static char *store_val(server *sv)
+{
+    return pg_conninfo ? (char *)pg_conninfo : sv->data;
+}
+
+/* Serve sv's store on 127.0.0.1:0 (sv->data names the output file). */
+static void server_serve(server *sv, const char *out);
+
 /* linkbookd admin team-create, then serve on 127.0.0.1:0; the URL from the
  * "listening on" line (waited for at most 15 s). */
 static void server_start(server *sv, const char *name)
 {
-    char out[4300], line[512];
-    char *create[] = {(char *)srv_path, "admin", "team-create", "bench team", "--data",
-                      sv->data, NULL};
-    char *serve[] = {(char *)srv_path, "serve", "--data", sv->data, "--listen",
-                     "127.0.0.1:0", NULL};
-    double end;
+    char out[4300];
+    char *create[] = {(char *)srv_path, "admin", "team-create", "bench team", store_opt(),
+                      store_val(sv), NULL};
     snprintf(sv->data, sizeof sv->data, "%s/%s", work, name);
     snprintf(out, sizeof out, "%s.out", sv->data);
     if (wait_child(spawn(create, out), 60, NULL) != 0 ||
         !last_line(out, sv->code, sizeof sv->code))
         die("linkbookd admin team-create failed", sv->data);
+    server_serve(sv, out);
+}
+
+static void server_serve(server *sv, const char *out)
+{
+    char line[512];
+    char *serve[] = {(char *)srv_path, "serve", store_opt(), store_val(sv), "--listen",
+                     "127.0.0.1:0", NULL};
+    double end;
     if ((sv->pid = spawn(serve, out)) < 0)
         die("cannot start linkbookd serve", srv_path);
     for (end = now() + 15; now() < end; sleep_ms(20)) {
@@ -1029,7 +1057,7 @@ static const char *load_name(int n, const char *what)
 {
     char buf[96];
     char *name;
-    snprintf(buf, sizeof buf, "load %d devices: %s", n, what);
+    snprintf(buf, sizeof buf, "%s %d devices: %s", load_label, n, what);
     if (!(name = strdup(buf)))
         die("out of memory", NULL);
     return name;
@@ -1053,8 +1081,8 @@ static void load_report(loaddev *devs, int n, double secs, double server_mb)
         failed += devs[i].failed;
     }
     qsort(all, total, sizeof *all, cmpd);
-    fprintf(stderr, "load: %d devices, %.1f s: %zu requests (%zu failed), %zu changes "
-            "pushed, %zu pulled\n", n, secs, requests, failed, pushed, pulled);
+    fprintf(stderr, "%s: %d devices, %.1f s: %zu requests (%zu failed), %zu changes "
+            "pushed, %zu pulled\n", load_label, n, secs, requests, failed, pushed, pulled);
     v[0] = (double)pushed / secs;
     add_fig(load_name(n, "changes pushed (committed)"), "changes/s", v, 1, "", -1, "");
     v[0] = (double)pulled / secs;
@@ -1078,7 +1106,7 @@ static void load_report(loaddev *devs, int n, double secs, double server_mb)
 
 static void bench_load(int n, int secs)
 {
-    server sv = {0};
+    server sv = {0}, more[3];
     device a = {0}, b = {0};
     caseload cl;
     pthread_barrier_t start;
@@ -1091,9 +1119,16 @@ static void bench_load(int n, int secs)
     snprintf(tag, sizeof tag, "load%d", n);
     team_up(&sv, tag, &a, &b, &cl);
     load_enrol(&b, devs, n, sv.url);
+    memset(more, 0, sizeof more);
+    for (int k = 0; k + 1 < nservers; k++) {   /* more processes on the same database */
+        char out[4300];
+        snprintf(more[k].data, sizeof more[k].data, "%s/load-%d", work, k + 2);
+        snprintf(out, sizeof out, "%s/load-%d.out", work, k + 2);
+        server_serve(&more[k], out);
+    }
     pthread_barrier_init(&start, NULL, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
-        devs[i].url = sv.url;
+        devs[i].url = i % nservers ? more[i % nservers - 1].url : sv.url;
         devs[i].start = &start;
         if (!(devs[i].lat = malloc(LAT_MAX * sizeof *devs[i].lat)))
             die("out of memory", NULL);
@@ -1119,6 +1154,8 @@ static void bench_load(int n, int secs)
     free(devs);
     device_free(&a);
     device_free(&b);
+    for (int k = 0; k + 1 < nservers; k++)
+        server_stop(&more[k]);
     server_stop(&sv);
     live_server = NULL;
 }
@@ -1250,13 +1287,14 @@ int main(int argc, char **argv)
         if (!v) {
             fprintf(stderr, "usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] "
                             "[--runs R] [--mem-changes N] [--devices D] [--secs S] "
-                            "[--tmp DIR] [--json FILE]\n");
+                            "[--tmp DIR] [--json FILE] [--postgres CONNINFO] [--servers N] "
+                            "[--label TEXT]\n");
             return 2;
         }
         if (strcmp(o, "--n") == 0)
             n = (unsigned)bench_arg_long("bench_sync", o, v, 1, 1000000);
         else if (strcmp(o, "--runs") == 0)
-            runs = (int)bench_arg_long("bench_sync", o, v, 1, MAX_RUNS);
+            runs = (int)bench_arg_long("bench_sync", o, v, 0, MAX_RUNS);
         else if (strcmp(o, "--mem-changes") == 0)
             mem = (unsigned)bench_arg_long("bench_sync", o, v, 0, 1000000);
         else if (strcmp(o, "--devices") == 0)
@@ -1265,6 +1303,12 @@ int main(int argc, char **argv)
             secs = (int)bench_arg_long("bench_sync", o, v, 1, 120);
         else if (strcmp(o, "--tmp") == 0)
             tmp = v;
+        else if (strcmp(o, "--postgres") == 0)
+            pg_conninfo = v;
+        else if (strcmp(o, "--servers") == 0)
+            nservers = (int)bench_arg_long("bench_sync", o, v, 1, 4);
+        else if (strcmp(o, "--label") == 0)
+            load_label = v;
         else if (strcmp(o, "--json") == 0)
             json = v;
         else if (strcmp(o, "--linkbook") == 0)
@@ -1301,7 +1345,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "sync bench in %s; %u contacts, %d runs; memory %u changes; load %d "
             "devices for %d s; libcurl %s\n", work, n, runs, mem, devices, secs,
             curl_version_info(CURLVERSION_NOW)->version);
-    bench_runs(n, runs);
+    if (runs > 0)
+        bench_runs(n, runs);
     if (mem > 0)
         bench_memory(mem);
     for (int i = 0; i < ndev; i++)

@@ -15,7 +15,11 @@
 # BENCH_SYNC_MEM (changes pulled by `linkbook sync` for its peak memory,
 # default 100000; 0 skips), BENCH_SYNC_DEVICES (concurrent devices of the
 # load generator, default 200; 0 skips), BENCH_SYNC_SECS (its length,
-# default 10).
+# default 10); for the 200-device load on PostgreSQL with one and two
+# linkbookd processes (then a side-by-side table of the three): BENCH_PG (a
+# conninfo), else LB_TEST_PG, else a throwaway cluster (tests/pg_cluster.sh);
+# skipped, saying so, without PostgreSQL (BENCH_PG_DEVICES, default 200; 0
+# skips).
 # BENCH_REVIEW_PEOPLE / BENCH_REVIEW_CONTACTS (the review benchmark's team:
 # 10 workers, default 3000 people and 60000 contacts; 0 people skips it).
 # Beside them (tests/bench/bench_lb.h, counted on the socket by
@@ -39,6 +43,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     : "${BENCH_SYNC_MEM:=0}" "${BENCH_SYNC_DEVICES:=50}" "${BENCH_SYNC_SECS:=3}"
     : "${BENCH_PEER_N:=1000}" "${BENCH_PEER_RUNS:=2}" "${BENCH_TEAM_CHANGES:=5000}"
     : "${BENCH_TEAM_RUNS:=2}" "${BENCH_GROWTH_SIZES:=1000,10000}" "${BENCH_GROWTH_REPS:=3}"
+    : "${BENCH_PG_DEVICES:=50}"
 fi
 
 if [ $# -ne 1 ]; then
@@ -118,4 +123,64 @@ fi
 "$BIN/bench_growth" --linkbookd "$BUILD_DIR/linkbookd" \
     --sizes "${BENCH_GROWTH_SIZES:-1000,10000,100000}" --reps "${BENCH_GROWTH_REPS:-9}" \
     --tmp "$TMPD" --json "$JSON" 2>&1 || { echo "run.sh: bench_growth failed" >&2; exit 1; }
+# --- the 200-device load on PostgreSQL: one and two linkbookd processes ------------------
+# Side by side with the SQLite row above (bench_sync --postgres, --servers).
+# The database: $BENCH_PG (a conninfo; the benchmark adds teams to it), else a
+# fresh database in the cluster $LB_TEST_PG reaches, else a throwaway cluster
+# started here (tests/pg_cluster.sh, needs Debian's postgresql); without any,
+# the PostgreSQL rows are skipped, saying so.
+pg_rows() {
+    _pg_dir=""
+    _pg=${BENCH_PG:-}
+    if [ -z "$_pg" ] && [ -z "${LB_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+        _pg_dir=$(mktemp -d /tmp/linkbook-bench-pg.XXXXXX)
+        LB_TEST_PG=$(sh "$(dirname "$0")/../pg_cluster.sh" start "$_pg_dir" 2>/dev/null) || LB_TEST_PG=""
+    fi
+    if [ -z "$_pg" ] && [ -n "${LB_TEST_PG:-}" ]; then
+        _db="lbbench_$$"
+        psql "$LB_TEST_PG dbname=postgres" -qAt -c "CREATE DATABASE $_db" >/dev/null 2>&1 &&
+            _pg="$LB_TEST_PG dbname=$_db"
+    fi
+    if [ -z "$_pg" ]; then
+        echo
+        echo "load on PostgreSQL: skipped (no PostgreSQL: set BENCH_PG or LB_TEST_PG, or apt-get install postgresql)"
+    else
+        for _n in 1 2; do
+            _label="load pg x$_n"
+            "$SYNC" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
+                --runs 0 --mem-changes 0 --devices "$PG_DEVICES" \
+                --secs "${BENCH_SYNC_SECS:-10}" --tmp "${BENCH_TMP:-/tmp}" \
+                --postgres "$_pg" --servers "$_n" --label "$_label" \
+                --json "$BUILD_DIR/bench.json" >/dev/null 2>"$BUILD_DIR/bench-pg$_n.log" ||
+                echo "run.sh: the load on PostgreSQL ($_n process(es)) failed: $(tail -n 3 "$BUILD_DIR/bench-pg$_n.log")" >&2
+        done
+    fi
+    [ -n "${_db:-}" ] && [ -z "${BENCH_PG:-}" ] &&
+        psql "$LB_TEST_PG dbname=postgres" -qAt -c "DROP DATABASE IF EXISTS $_db WITH (FORCE)" >/dev/null 2>&1
+    if [ -n "$_pg_dir" ]; then
+        sh "$(dirname "$0")/../pg_cluster.sh" stop "$_pg_dir" >/dev/null 2>&1
+        rm -rf "$_pg_dir"
+    fi
+}
+PG_DEVICES=${BENCH_PG_DEVICES:-200}
+if [ "$PG_DEVICES" -gt 0 ]; then
+    pg_rows
+    python3 - "$BUILD_DIR/bench.json" "$PG_DEVICES" <<'PY'
+import json, sys
+figs = {f["figure"]: f["median"] for f in json.load(open(sys.argv[1])).get("figures", [])}
+rows = [("SQLite, 1 process", "load"), ("PostgreSQL, 1 process", "load pg x1"),
+        ("PostgreSQL, 2 processes", "load pg x2")]
+print("\n%s-device load, side by side (one run each; the machine's 2 cores are shared by "
+      "the load generator, linkbookd and PostgreSQL)" % sys.argv[2])
+print("%-26s %14s %10s %10s %8s" % ("server", "changes/s", "p50 ms", "p99 ms", "failed"))
+for name, label in rows:
+    label = "%s %s devices" % (label, sys.argv[2])
+    k = label + ": changes pushed (committed)"
+    if k not in figs:
+        print("%-26s %14s" % (name, "not run"))
+        continue
+    print("%-26s %14.0f %10.1f %10.1f %8.0f" % (name, figs[k], figs[label + ": request latency p50"],
+          figs[label + ": request latency p99"], figs[label + ": failed requests"]))
+PY
+fi
 "$BIN/bench_report" "$JSON" || exit 1

@@ -12,6 +12,13 @@ for the tests: build a push body, and read a push or pull answer as JSON.
       "person", "key", "body": base64, "assign", "from"}], "acks": [{"id",
       "seq": {caseload: n}}], "rejected": [{"id", "error"}]}; exit 1 with a
       message when the body is malformed
+  lbwire.py pushdoc OUT JSON
+      the same from one push document {"envelopes": [ENVELOPE...],
+      "cursors": {...} (optional)}
+  lbwire.py flatten FILE
+      when FILE is a binary body, rewrite it as one JSON document: the
+      control frame's members with "envelopes", "acks" and "rejected"
+      beside them (a JSON file is left as it is)
   lbwire.py frame OUT TYPE HEX_PAYLOAD ...
       write the magic and raw frames (TYPE one character) to OUT, for
       malformed-body tests
@@ -88,7 +95,31 @@ def decode(data):
     return out
 
 
+def push_doc(doc):
+    body = MAGIC
+    if "cursors" in doc:
+        body += frame("J", json.dumps({"cursors": doc["cursors"]}).encode())
+    for e in doc.get("envelopes", []):
+        body += envelope(e)
+    return body
+
+
+def flatten(data):
+    d = decode(data)
+    doc = dict(d["control"] or {})
+    doc.update(envelopes=d["envelopes"], acks=d["acks"], rejected=d["rejected"])
+    return doc
+
+
 def main(argv):
+    if len(argv) == 3 and argv[0] == "pushdoc":
+        open(argv[1], "wb").write(push_doc(json.loads(argv[2])))
+        return 0
+    if len(argv) == 2 and argv[0] == "flatten":
+        data = open(argv[1], "rb").read()
+        if data[:4] == MAGIC:
+            open(argv[1], "w").write(json.dumps(flatten(data)))
+        return 0
     if len(argv) >= 2 and argv[0] == "push":
         body = MAGIC
         args = argv[2:]

@@ -56,6 +56,37 @@
 #                         /healthz and /metrics routes (empty if unknown)
 #   count_in FILE TEXT    how many times the fixed string TEXT occurs in FILE
 #
+# Backends: every script runs on the backend $LB_TEST_BACKEND names
+# (tests/run.sh runs each twice): "sqlite" (default: --data $SRV_DATA) or
+# "postgres" (--postgres $SRV_PG: a fresh database of the cluster that
+# $LB_TEST_PG reaches, e.g. "host=127.0.0.1 port=55432 user=postgres",
+# created for the script and dropped at its end).  Without $LB_TEST_PG the
+# postgres run prints one "skip - ..." line and exits 0.
+#
+#   $BACKEND              sqlite or postgres
+#   $STORE_OPT $STORE_VAL the store option of linkbookd for this backend:
+#                         --data $SRV_DATA or --postgres $SRV_PG (quote both:
+#                         "$LINKBOOKD" serve "$STORE_OPT" "$STORE_VAL" ...)
+#   lbd ARGS...           linkbookd ARGS with this script's store appended
+#   srv_backup NAME       a backup of the server's store: a copy of
+#                         $SRV_DATA, or pg_dump -Fc of the database
+#   srv_restore NAME      put it back (server stopped): the copy over
+#                         $SRV_DATA, or the database dropped, created again
+#                         and pg_restore'd into
+#   srv_files DIR         what the server's store holds, as files in DIR to
+#                         grep: a copy of $SRV_DATA, or a plain pg_dump
+#                         (dump.sql) with every bytea value in it decoded
+#                         (bytea.bin: hex in the dump would hide plaintext)
+#   pg_unhex DIR          (postgres) decode DIR/dump.sql's bytea into bytea.bin
+#   srv_sql SQL           run SQL on the server's database (sqlite3 or
+#                         psql; tab-separated rows on stdout)
+#   pg_db_new NAME        (postgres) another fresh database; its conninfo in
+#                         $PG_NEW (dropped at the end as well)
+#   srv_more NAME         another linkbookd serving the same store (for
+#                         PostgreSQL: several processes on one database) on
+#                         a free port; sets URL_NAME and PID_NAME (killed at
+#                         exit); its log is $tmp/srv-NAME.log; one check
+#
 # Every process this file starts is killed on exit.  POSIX sh (dash).
 
 SYNC_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +102,9 @@ export LINKBOOKD
 SRV_PID=""
 SRV_DATA="$tmp/srv"
 SRV_ARGS=""
+BACKEND=${LB_TEST_BACKEND:-sqlite}
+SRV_PG=""
+PG_DBS=""
 SRV_SCHEME=http
 PORT=0
 URL=""
@@ -83,6 +117,10 @@ _sync_cleanup() {
     for _p in $BG_PIDS; do
         kill -9 "$_p" 2>/dev/null
     done
+    for _db in $PG_DBS; do
+        timeout 30 psql "$LB_TEST_PG dbname=postgres" -qAt -c \
+            "DROP DATABASE IF EXISTS $_db WITH (FORCE)" >/dev/null 2>&1
+    done
     rm -rf "$tmp"
 }
 trap '_sync_cleanup' EXIT
@@ -94,6 +132,104 @@ if [ ! -x "$LINKBOOKD" ]; then
     exit 1
 fi
 need python3 curl
+
+case $BACKEND in
+sqlite) ;;
+postgres)
+    if [ -z "${LB_TEST_PG:-}" ] && [ "${CI:-}" = true ]; then
+        fail "LB_TEST_PG is set in CI" "CI must run the PostgreSQL variants (.ci/run starts a cluster)"
+        finish
+    fi
+    if [ -z "${LB_TEST_PG:-}" ]; then
+        echo "skip - $(basename "$0" .sh) on PostgreSQL (LB_TEST_PG is not set)"
+        exit 0
+    fi
+    need psql pg_dump pg_restore
+    ;;
+*)
+    fail "LB_TEST_BACKEND is sqlite or postgres" "it is '$BACKEND'"
+    finish
+    ;;
+esac
+
+# pg_db_new NAME: a fresh database; $PG_NEW its conninfo.
+pg_db_new() {
+    _db="lbt_$(date +%s)_$$_$1"
+    PG_NEW=""
+    if ! timeout 30 psql "$LB_TEST_PG dbname=postgres" -qAt -c "CREATE DATABASE $_db" \
+        >"$tmp/psql.out" 2>&1; then
+        fail "a fresh PostgreSQL database $_db" "$(head -c 400 "$tmp/psql.out")"
+        return 1
+    fi
+    PG_DBS="$PG_DBS $_db"
+    PG_NEW="$LB_TEST_PG dbname=$_db"
+}
+
+if [ "$BACKEND" = postgres ]; then
+    pg_db_new srv || finish
+    SRV_PG=$PG_NEW
+    SRV_PG_DB=${SRV_PG##*dbname=}
+    echo "# backend: PostgreSQL, database $SRV_PG_DB"
+fi
+
+STORE_OPT=--data
+STORE_VAL=$SRV_DATA
+if [ "$BACKEND" = postgres ]; then
+    STORE_OPT=--postgres
+    STORE_VAL=$SRV_PG
+fi
+
+lbd() {
+    timeout -k 5 60 "$LINKBOOKD" "$@" "$STORE_OPT" "$STORE_VAL"
+}
+
+srv_backup() {
+    if [ "$BACKEND" = postgres ]; then
+        timeout 60 pg_dump -Fc -f "$tmp/backup-$1.pgdump" "$SRV_PG"
+    else
+        rm -rf "$tmp/backup-$1" && cp -r "$SRV_DATA" "$tmp/backup-$1"
+    fi
+}
+
+srv_restore() {
+    if [ "$BACKEND" = postgres ]; then
+        timeout 60 psql "$LB_TEST_PG dbname=postgres" -qAt \
+            -c "DROP DATABASE IF EXISTS $SRV_PG_DB WITH (FORCE)" \
+            -c "CREATE DATABASE $SRV_PG_DB" >/dev/null &&
+            timeout 60 pg_restore -d "$SRV_PG" "$tmp/backup-$1.pgdump"
+    else
+        rm -rf "$SRV_DATA" && cp -r "$tmp/backup-$1" "$SRV_DATA"
+    fi
+}
+
+pg_unhex() {
+    python3 - "$1/dump.sql" "$1/bytea.bin" <<'EOF'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+with open(sys.argv[2], "wb") as out:
+    for h in re.findall(r"\\x([0-9a-fA-F]+)", text):
+        if len(h) % 2 == 0:
+            out.write(bytes.fromhex(h) + b"\n")
+EOF
+}
+
+srv_files() {
+    rm -rf "$1"
+    mkdir -p "$1"
+    if [ "$BACKEND" = postgres ]; then
+        timeout 60 pg_dump "$SRV_PG" >"$1/dump.sql" && pg_unhex "$1"
+    else
+        cp -r "$SRV_DATA"/. "$1"/
+    fi
+}
+
+srv_sql() {
+    if [ "$BACKEND" = postgres ]; then
+        timeout 30 psql "$SRV_PG" -qAt -F "$(printf '\t')" -v ON_ERROR_STOP=1 -c "$1"
+    else
+        sqlite3 -batch -separator "$(printf '\t')" "$SRV_DATA/linkbookd.db" "$1"
+    fi
+}
 
 # Every linkbook call of these scripts is bounded by 60 s.
 lb() {
@@ -122,7 +258,7 @@ srv_team() {
     mkdir -p "$SRV_DATA"
     CODE=""
     if expect_exit 0 "linkbookd admin team-create $1" -- \
-        timeout -k 5 60 "$LINKBOOKD" admin team-create "$1" --data "$SRV_DATA"; then
+        lbd admin team-create "$1"; then
         CODE=$(tail -n 1 "$out" | tr -d '\r')
         if [ -n "$CODE" ]; then
             ok "team-create prints an enrolment code last"
@@ -139,7 +275,7 @@ srv_start() {
     mkdir -p "$SRV_DATA"
     : >"$tmp/srv.out"
     # shellcheck disable=SC2086 # SRV_ARGS: words, paths without spaces
-    "$LINKBOOKD" serve --data "$SRV_DATA" --listen "127.0.0.1:$_want" $SRV_ARGS \
+    "$LINKBOOKD" serve "$STORE_OPT" "$STORE_VAL" --listen "127.0.0.1:$_want" $SRV_ARGS \
         >"$tmp/srv.out" 2>>"$tmp/srv.log" </dev/null &
     SRV_PID=$!
     _i=0
@@ -167,6 +303,29 @@ srv_start() {
     URL="$SRV_SCHEME://127.0.0.1:$PORT"
     ok "linkbookd serve listens on 127.0.0.1:$PORT"
     return 0
+}
+
+srv_more() {
+    _o="$tmp/srv-$1.out"
+    : >"$_o"
+    "$LINKBOOKD" serve "$STORE_OPT" "$STORE_VAL" --listen 127.0.0.1:0 \
+        >"$_o" 2>>"$tmp/srv-$1.log" </dev/null &
+    _pid=$!
+    BG_PIDS="$BG_PIDS $_pid"
+    eval "PID_$1=\$_pid"
+    _i=0
+    _line=""
+    while [ $_i -lt 150 ] && [ -z "$_line" ] && kill -0 "$_pid" 2>/dev/null; do
+        sleep 0.1
+        _line=$(grep -m1 -E '^listening on 127\.0\.0\.1:[0-9]+' "$_o" 2>/dev/null)
+        _i=$((_i + 1))
+    done
+    if [ -z "$_line" ]; then
+        fail "linkbookd $1 listens within 15 s" "log: $(tail -n 5 "$tmp/srv-$1.log")"
+        return 1
+    fi
+    eval "URL_$1=http://127.0.0.1:\${_line##*:}"
+    ok "linkbookd $1 serves the same store on port ${_line##*:}"
 }
 
 # _srv_wait SECONDS: wait for the server to exit; status in $srv_rc
@@ -398,4 +557,20 @@ apost() {
         curl_json "$1" "$2" POST "$3" -H 'Content-Type: application/json' \
             -H "Authorization: Bearer $_tok" --data-binary @"$tmp/req.json"
     fi
+}
+
+# wpost NAME STATUS PATH JSON [TOKEN]: apost for the sync routes in the
+# binary protocol: a push document {"envelopes", "cursors"} goes as a binary
+# body, and a binary answer is flattened into one JSON document in
+# $tmp/body (lbwire.py flatten) for expect_json.
+wpost() {
+    _tok=${5:-$TOKEN}
+    if [ "$3" = /v1/push ]; then
+        python3 "$SYNC_DIR/lbwire.py" pushdoc "$tmp/req.bin" "$4"
+        curl_json "$1" "$2" POST "$3" -H 'Content-Type: application/vnd.linkbook.v2' \
+            -H "Authorization: Bearer $_tok" --data-binary @"$tmp/req.bin"
+    else
+        apost "$1" "$2" "$3" "$4" "$_tok"
+    fi
+    python3 "$SYNC_DIR/lbwire.py" flatten "$tmp/body"
 }

@@ -1,11 +1,13 @@
 #!/bin/sh
-# test_sync_epoch.sh - the server's epoch and its high-water file
-# ($SRV_DATA.epoch, beside the data directory): a plain restart keeps the
-# epoch; a restore of the database file alone, a data directory that
-# arrives without its high-water file, and 'linkbookd admin new-epoch' each
-# give a new epoch, logged once, and the worker refills the server with
-# nothing doubled.  And bandwidth: a device is never sent back what it
-# pushed itself, though its cursors move past it.
+# test_sync_epoch.sh - the server's epoch: a plain restart keeps it; a
+# restore of the database alone (SQLite: the file, against the high-water
+# file $SRV_DATA.epoch beside the data directory; PostgreSQL: a pg_dump
+# restored into a fresh database), the data directory without its
+# high-water file (SQLite) or a pg_restore --clean into the live database
+# (PostgreSQL), and 'linkbookd admin new-epoch' each give a new epoch,
+# logged once, and the worker refills the server with nothing doubled.
+# And bandwidth: a device is never sent back what it pushed itself, though
+# its cursors move past it.
 . "$(dirname "$0")/lib.sh"
 
 team_setup 1
@@ -49,10 +51,15 @@ sync_ok sup "sup: push its note"
 sync_ok w1 "w1: sync"
 check "w1: pulled sup's note, and only it (pulled $pulled)" [ "$pulled" = 1 ]
 
-check "the high-water file sits beside the data directory" [ -f "$STATE" ]
 healthz_epoch "first"
 E1=$E
-check "the high-water file names the epoch served" grep -q "$E1" "$STATE"
+if [ "$BACKEND" = sqlite ]; then
+    check "the high-water file sits beside the data directory" [ -f "$STATE" ]
+    check "the high-water file names the epoch served" grep -q "$E1" "$STATE"
+else
+    check "the database holds the epoch served" \
+        [ "$(srv_sql "SELECT epoch FROM server_epoch")" = "$E1" ]
+fi
 
 # --- a plain restart keeps the epoch ------------------------------------------------------
 srv_stop
@@ -63,15 +70,23 @@ check "a restart logs no restore" [ "$(restored_lines)" = 0 ]
 sync_ok w1 "w1: sync after the restart"
 check "w1: nothing to push again after a restart" [ "$pushed" = 0 ]
 
-# --- the database file alone restored -----------------------------------------------------
+# --- the database alone restored ----------------------------------------------------------
 srv_stop
-cp "$SRV_DATA/linkbookd.db" "$tmp/db-backup"
+if [ "$BACKEND" = sqlite ]; then
+    cp "$SRV_DATA/linkbookd.db" "$tmp/db-backup"
+else
+    check "pg_dump of the database" srv_backup e1
+fi
 srv_start "$FIRST_PORT" || finish
 expect_exit 0 "w1: note 3 after the backup" -- dv w1 note add "$P" "epoch note 3"
 sync_ok w1 "w1: sync note 3"
 srv_stop
-rm -f "$SRV_DATA/linkbookd.db" "$SRV_DATA/linkbookd.db-wal" "$SRV_DATA/linkbookd.db-shm"
-cp "$tmp/db-backup" "$SRV_DATA/linkbookd.db"
+if [ "$BACKEND" = sqlite ]; then
+    rm -f "$SRV_DATA/linkbookd.db" "$SRV_DATA/linkbookd.db-wal" "$SRV_DATA/linkbookd.db-shm"
+    cp "$tmp/db-backup" "$SRV_DATA/linkbookd.db"
+else
+    check "the dump restored into a fresh database of the same name" srv_restore e1
+fi
 srv_start "$FIRST_PORT" || finish
 healthz_epoch "after the database restore"
 E2=$E
@@ -88,23 +103,37 @@ expect_json "w1: the server refused none of the refill" "$tmp/sync.json" 'doc["p
 sync_ok w1 "w1: sync again"
 check "w1: settled (nothing pushed)" [ "$pushed" = 0 ]
 
-# --- a data directory without its high-water file -----------------------------------------
-srv_stop
-rm -f "$STATE"
-srv_start "$FIRST_PORT" || finish
-healthz_epoch "without the high-water file"
-E3=$E
-check "a missing high-water file beside envelopes gives a new epoch" [ -n "$E3" -a "$E3" != "$E2" ]
-check "the high-water file is written again" [ -f "$STATE" ]
-sync_ok w1 "w1: sync after the missing file"
+if [ "$BACKEND" = sqlite ]; then
+    # --- a data directory without its high-water file -------------------------------------
+    srv_stop
+    rm -f "$STATE"
+    srv_start "$FIRST_PORT" || finish
+    healthz_epoch "without the high-water file"
+    E3=$E
+    check "a missing high-water file beside envelopes gives a new epoch" [ -n "$E3" -a "$E3" != "$E2" ]
+    check "the high-water file is written again" [ -f "$STATE" ]
+    sync_ok w1 "w1: sync after the missing file"
+else
+    # --- a dump restored with --clean over the live database (same database oid) ----------
+    check "pg_dump of the refilled database" srv_backup e2
+    srv_stop
+    expect_exit 0 "pg_restore --clean into the same database" -- \
+        timeout 60 pg_restore --clean --if-exists -d "$SRV_PG" "$tmp/backup-e2.pgdump"
+    srv_start "$FIRST_PORT" || finish
+    healthz_epoch "after pg_restore --clean"
+    E3=$E
+    check "re-created tables give a new epoch ($E2 -> $E3)" [ -n "$E3" -a "$E3" != "$E2" ]
+    check "that restore is logged too" [ "$(restored_lines)" = 2 ]
+    sync_ok w1 "w1: sync after the clean restore"
+fi
 check "w1: pushed its log again (pushed $pushed)" at_least 4 "$pushed"
 
 # --- admin new-epoch ----------------------------------------------------------------------
 srv_stop
-expect_exit 0 "linkbookd admin new-epoch" -- "$LINKBOOKD" admin new-epoch --data "$SRV_DATA"
+expect_exit 0 "linkbookd admin new-epoch" -- lbd admin new-epoch
 E4=$(tail -n 1 "$out" | tr -d '\r')
 check "new-epoch prints a new epoch" [ ${#E4} = 32 -a "$E4" != "$E3" ]
-expect_exit 2 "new-epoch refuses an argument" -- "$LINKBOOKD" admin new-epoch x --data "$SRV_DATA"
+expect_exit 2 "new-epoch refuses an argument" -- lbd admin new-epoch x
 srv_start "$FIRST_PORT" || finish
 healthz_epoch "after new-epoch"
 check "the server announces the forced epoch" [ "$E" = "$E4" ]

@@ -73,22 +73,30 @@ grep_secrets() {
         grep -r -a -l -F -e "$s" "$@" 2>/dev/null | sed "s|\$| contains '$s'|"
     done
 }
-# The grep can find: plant a string in a copy of the data directory.
-mkdir -p "$tmp/scratch"
-cp -r "$SRV_DATA" "$tmp/scratch/srv"
-db=$(ls "$tmp/scratch/srv" | head -n 1)
-printf 'xx\000Husband died in March; finds evenings hardest\000yy' >>"$tmp/scratch/srv/$db"
-if [ -n "$(grep_secrets "$tmp/scratch/srv")" ]; then
-    ok "grep finds a note planted in a copy of the server's files ($db)"
+# The server's store as files (SQLite: its data directory; PostgreSQL: a
+# pg_dump, bytea decoded).  The grep can find: plant a string in a copy.
+srv_files "$tmp/store"
+srv_files "$tmp/scratch"
+db=$(ls "$tmp/scratch" | head -n 1)
+if [ "$BACKEND" = postgres ]; then
+    # A bytea value as pg_dump writes it: found only once decoded.
+    printf '\\x%s\n' "$(printf 'xx\000Husband died in March; finds evenings hardest\000yy' |
+        od -An -tx1 | tr -d ' \n')" >>"$tmp/scratch/dump.sql"
+    pg_unhex "$tmp/scratch"
 else
-    fail "grep finds a note planted in a copy of the server's files" "nothing found in $tmp/scratch/srv"
+    printf 'xx\000Husband died in March; finds evenings hardest\000yy' >>"$tmp/scratch/$db"
 fi
-echo "# server files: $(cd "$SRV_DATA" && ls -la | tail -n +2 | awk '{print $NF" "$5}' | tr '\n' ' ')"
-found=$(grep_secrets "$SRV_DATA")
-if [ -z "$found" ]; then
-    ok "the running server's data directory holds no name, NHS number, note, goal or story"
+if [ -n "$(grep_secrets "$tmp/scratch")" ]; then
+    ok "grep finds a note planted in a copy of the server's store ($db)"
 else
-    fail "the running server's data directory holds no name, NHS number, note, goal or story" "$found"
+    fail "grep finds a note planted in a copy of the server's store" "nothing found in $tmp/scratch"
+fi
+echo "# server store files: $(cd "$tmp/store" && ls -la | tail -n +2 | awk '{print $NF" "$5}' | tr '\n' ' ')"
+found=$(grep_secrets "$tmp/store")
+if [ -z "$found" ]; then
+    ok "the running server's store ($BACKEND) holds no name, NHS number, note, goal or story"
+else
+    fail "the running server's store ($BACKEND) holds no name, NHS number, note, goal or story" "$found"
 fi
 
 # --- the server refuses who it must -------------------------------------------------------
@@ -173,13 +181,14 @@ cp "$out" "$tmp/a.json"
 expect_json "sup: w1's person is still on w1's caseload only" "$tmp/a.json" \
     'doc["person"].get("caseloads") == ["'"$CL1"'"]'
 
-# --- after a clean stop, the files again (WAL checkpointed into the db) ------------------
+# --- after a clean stop, the store again (SQLite: WAL checkpointed into the db) -----------
 srv_stop
-found=$(grep_secrets "$SRV_DATA")
+srv_files "$tmp/store"
+found=$(grep_secrets "$tmp/store")
 if [ -z "$found" ]; then
-    ok "the stopped server's data directory holds no name, NHS number, note, goal or story"
+    ok "the stopped server's store ($BACKEND) holds no name, NHS number, note, goal or story"
 else
-    fail "the stopped server's data directory holds no name, NHS number, note, goal or story" "$found"
+    fail "the stopped server's store ($BACKEND) holds no name, NHS number, note, goal or story" "$found"
 fi
 found=$(grep_secrets "$tmp/srv.log" "$tmp/srv.out")
 if [ -s "$tmp/srv.log" ] && [ -z "$found" ]; then

@@ -17,9 +17,9 @@ expect_exit 0 "w1: note before the backup" -- dv w1 note add "$P" "restore note 
 sync_ok w1 "w1: sync"
 sync_ok sup "sup: sync"
 
-# --- the backup: a copy of the data directory after a clean stop -------------------------
+# --- the backup: a copy of the data directory after a clean stop (pg_dump) ---------------
 srv_stop
-cp -r "$SRV_DATA" "$tmp/backup"
+check "a backup of the server's store" srv_backup b1
 srv_start "$FIRST_PORT" || finish
 curl_json "healthz before the restore" 200 GET /healthz
 EPOCH1=$(jget "$tmp/body" epoch)
@@ -31,8 +31,7 @@ sync_ok sup "sup: sync them"
 
 # --- the restore ------------------------------------------------------------------------------
 srv_stop
-rm -rf "$SRV_DATA"
-cp -r "$tmp/backup" "$SRV_DATA"
+check "the backup restored (a fresh database, pg_restore)" srv_restore b1
 srv_start "$FIRST_PORT" || finish
 curl_json "healthz after the restore" 200 GET /healthz
 EPOCH2=$(jget "$tmp/body" epoch)

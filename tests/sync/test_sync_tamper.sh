@@ -4,7 +4,7 @@
 # still applies, and a later sync neither crashes nor loops.
 #
 # A worker records five notes and pushes them; the server is stopped and one
-# envelope is altered with the sqlite3 CLI in the server's database; the
+# envelope is altered in the server's database (the sqlite3 CLI, or psql); the
 # server comes back on the same port; the supervisor syncs.  Three rounds:
 #   1. one byte of the envelope's sealed body flipped (the ciphertext);
 #   2. its person id changed in the clear column (routing metadata);
@@ -16,7 +16,6 @@ need sqlite3
 
 team_setup 1
 
-SRVDB="$SRV_DATA/linkbookd.db"
 W1DB="$(dev_store w1)/store.db"
 SUPDB="$(dev_store sup)/store.db"
 
@@ -26,10 +25,18 @@ P=$id
 sync_ok w1 "w1: sync the person"
 sync_ok sup "sup: sync the person"
 
-# srvsql SQL: run SQL on the stopped server's database.
+# srvsql SQL: run SQL on the stopped server's database; a body as hex,
+# and hex as a body, in its dialect.
 srvsql() {
-    sqlite3 -batch "$SRVDB" "$@"
+    srv_sql "$1"
 }
+if [ "$BACKEND" = postgres ]; then
+    HEXBODY="upper(encode(body, 'hex'))"
+    blob() { printf "decode('%s', 'hex')" "$1"; }
+else
+    HEXBODY="hex(body)"
+    blob() { printf "X'%s'" "$1"; }
+fi
 
 # round NAME: w1 records five notes "NAME note N" (ids in $N1..$N5) and
 # pushes them; the server is stopped afterwards.  $VICTIM is the change id
@@ -130,17 +137,17 @@ tampered_check() {
 
 # --- 1. a byte of the sealed body flipped ---------------------------------------------------
 round body
-before=$(srvsql "SELECT hex(body) FROM envelopes WHERE id = '$VICTIM';")
+before=$(srvsql "SELECT $HEXBODY FROM envelopes WHERE id = '$VICTIM';")
 # Flip the lowest bit of byte 40 (past the 24-byte nonce: the ciphertext);
-# the new body is written back with the sqlite3 CLI as a blob literal.
+# the new body is written back as a blob literal.
 flipped=$(python3 -c '
 import sys
 b = bytearray(bytes.fromhex(sys.argv[1]))
 b[39] ^= 1
 print(b.hex().upper())' "$before" 2>&1)
 expect_exit 0 "server: body: flip one byte of note 3's envelope body" -- \
-    srvsql "UPDATE envelopes SET body = X'$flipped' WHERE id = '$VICTIM';"
-after=$(srvsql "SELECT hex(body) FROM envelopes WHERE id = '$VICTIM';")
+    srvsql "UPDATE envelopes SET body = $(blob "$flipped") WHERE id = '$VICTIM';"
+after=$(srvsql "SELECT $HEXBODY FROM envelopes WHERE id = '$VICTIM';")
 python3 - "$before" "$after" <<'EOF' >"$tmp/diff" 2>&1
 import sys
 a, b = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
