@@ -111,13 +111,10 @@ $(BUILD)/tests/test_proto: tests/unit/test_proto.c $(PROTO_OBJ) $(LIB_A) $(wildc
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
 
-# The sync benchmark drives the real client: it links the client objects and libcurl.
-$(BUILD)/bench/bench_sync: tests/bench/bench_sync.c $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
-
-# The workloads beside bench_sync (bench_lb.h) drive the real client as well;
-# bench_proxy counts their bytes and requests on the socket (and PouchDB's).
-BENCH_CLIENT_BIN := $(patsubst %,$(BUILD)/bench/%,bench_peer bench_team bench_growth)
+# The sync benchmarks (bench_lb.h) drive the real client: they link the client
+# objects and libcurl; bench_proxy counts their bytes and requests on the
+# socket (and PouchDB's).
+BENCH_CLIENT_BIN := $(patsubst %,$(BUILD)/bench/%,bench_sync bench_peer bench_team bench_growth)
 $(BENCH_CLIENT_BIN): $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_lb.h tests/bench/bench_common.h $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
 

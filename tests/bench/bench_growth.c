@@ -99,11 +99,7 @@ static void slope(int nsizes, int offset, const char *what, long lo, long hi)
 
 static int parse_sizes(const char *text, long *sizes)
 {
-    int n = 0;
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *t = strtok_r(buf, ",", &save); t && n < MAX_SIZES; t = strtok_r(NULL, ",", &save))
-        sizes[n++] = bench_arg_long(BENCH_NAME, "--sizes", t, 200, 2000000);
+    int n = blb_arg_list("--sizes", text, sizes, MAX_SIZES, 200, 2000000);
     for (int i = 1; i < n; i++)
         if (sizes[i] <= sizes[i - 1]) {
             fprintf(stderr, "bench_growth: --sizes must ascend\n");
@@ -114,7 +110,8 @@ static int parse_sizes(const char *text, long *sizes)
 
 int main(int argc, char **argv)
 {
-    const char *tmp = "/tmp", *json = NULL, *sizes_text = "1000,10000,100000";
+    const char *sizes_text = "1000,10000,100000";
+    blb_opts op = {.tmp = "/tmp"};
     long sizes[MAX_SIZES];
     int reps = 9, nsizes, rc, round = 0;
     unsigned visits = 0;
@@ -123,16 +120,12 @@ int main(int argc, char **argv)
     blb_caseload cl;
     for (int i = 1; i + 1 < argc && strncmp(argv[1], "--child", 7) != 0; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
+        if (blb_opt(&op, o, v))
+            continue;
         if (strcmp(o, "--sizes") == 0)
             sizes_text = v;
         else if (strcmp(o, "--reps") == 0)
             reps = (int)bench_arg_long(BENCH_NAME, o, v, 1, BLB_MAX_RUNS);
-        else if (strcmp(o, "--tmp") == 0)
-            tmp = v;
-        else if (strcmp(o, "--json") == 0)
-            json = v;
-        else if (strcmp(o, "--linkbookd") == 0)
-            blb_srv_path = v;
         else {
             fprintf(stderr, "usage: bench_growth --linkbookd PATH [--sizes A,B,C] [--reps R] "
                             "[--tmp DIR] [--json FILE]\n");
@@ -140,7 +133,7 @@ int main(int argc, char **argv)
         }
     }
     nsizes = parse_sizes(sizes_text, sizes);
-    if ((rc = blb_init(argc, argv, tmp)) >= 0)
+    if ((rc = blb_init(argc, argv, op.tmp)) >= 0)
         return rc;
     if (!blb_srv_path || nsizes < 2)
         bench_die("--linkbookd and at least two --sizes are needed", NULL);
@@ -153,8 +146,8 @@ int main(int argc, char **argv)
     slope(nsizes, 0, "no-op sync time", sizes[0], sizes[nsizes - 1]);
     slope(nsizes, 2, "100-edit round trip time", sizes[0], sizes[nsizes - 1]);
     blb_print_table("growth: the same syncs as the stores grow (medians of the reps, min-max)");
-    if (json)
-        blb_write_json(json, json_pack("{s:s, s:i}", "sizes", sizes_text, "reps", reps));
+    if (op.json)
+        blb_write_json(op.json, json_pack("{s:s, s:i}", "sizes", sizes_text, "reps", reps));
     blb_device_free(&a);
     blb_device_free(&b);
     blb_server_stop(&sv);

@@ -1,10 +1,12 @@
-/* bench_lb.h - what the sync workloads beside bench_sync share: a fresh
- * linkbookd on 127.0.0.1 (optionally behind bench_proxy, which counts raw
- * socket bytes and HTTP requests), enrolled devices driven through the
+/* bench_lb.h - what the sync benchmarks (bench_sync, bench_peer, bench_team,
+ * bench_growth) share: a fresh linkbookd on 127.0.0.1 (its store in a data
+ * directory or in PostgreSQL, optionally behind bench_proxy, which counts
+ * raw socket bytes and HTTP requests), enrolled devices driven through the
  * library, the recorded data set (contacts with a 600-character note), a
- * freshly exec'd helper that measures a child's peak memory, and a table
- * of figures that keeps every run's value, prints medians with min-max,
- * goals and how far each is met or missed, and adds them to bench.json.
+ * freshly exec'd helper that measures a child's peak memory, the options
+ * they have in common, and a table of figures that keeps every run's
+ * value, prints medians with min-max, goals and how far each is met or
+ * missed, and adds them to bench.json.
  *
  * Header-only, like bench_common.h: each benchmark is one program, and the
  * program defines BENCH_NAME (for messages and its JSON group) before
@@ -52,6 +54,7 @@ static char blb_work[4096];       /* this run's temporary directory */
 static char blb_self[4096];       /* this program, for its helper modes */
 static const char *blb_srv_path;  /* linkbookd */
 static const char *blb_proxy_path;/* bench_proxy, NULL: no counting proxy */
+static const char *blb_pg_conninfo;/* linkbookd's store in PostgreSQL, NULL: a data dir */
 
 /* ---- dying, children ------------------------------------------------------ */
 
@@ -111,9 +114,9 @@ static inline void blb_check_client(lb_client_rc rc, lb_client *c, const char *w
         bench_die(what, lb_client_errmsg(c)[0] ? lb_client_errmsg(c) : lb_client_strerror(rc));
 }
 
-/* Spawn argv with stdin and stderr on /dev/null and stdout to out_path (or
- * /dev/null).  The pid, or -1. */
-static inline pid_t blb_spawn(char *const argv[], const char *out_path)
+/* Spawn argv with stdin on /dev/null, stdout to out_path (or /dev/null)
+ * and stderr on /dev/null unless keep_stderr.  The pid, or -1. */
+static inline pid_t blb_spawn_io(char *const argv[], const char *out_path, int keep_stderr)
 {
     posix_spawn_file_actions_t fa;
     pid_t pid;
@@ -122,10 +125,18 @@ static inline pid_t blb_spawn(char *const argv[], const char *out_path)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (!keep_stderr)
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     return rc == 0 ? pid : -1;
+}
+
+/* Spawn argv with stdin and stderr on /dev/null and stdout to out_path (or
+ * /dev/null).  The pid, or -1. */
+static inline pid_t blb_spawn(char *const argv[], const char *out_path)
+{
+    return blb_spawn_io(argv, out_path, 0);
 }
 
 /* Wait for pid at most secs seconds (then SIGKILL); its exit status or -1. */
@@ -170,6 +181,7 @@ static inline int blb_wait_port(const char *path)
     return 0;
 }
 
+/* The last non-empty line of a file, into out; 0 if there is none. */
 static inline int blb_last_line(const char *path, char *out, size_t cap)
 {
     char line[512];
@@ -230,22 +242,26 @@ static inline void blb_proxy_start(blb_server *sv, int port)
     snprintf(sv->url, sizeof sv->url, "http://127.0.0.1:%d", pport);
 }
 
-/* linkbookd admin team-create, then serve on 127.0.0.1:0; with a proxy
- * (blb_proxy_path), sv->url is the proxy's and sv->direct linkbookd's. */
-static inline void blb_server_start(blb_server *sv, const char *name)
+/* linkbookd's store options: --data DIR, or --postgres CONNINFO. */
+static inline char *blb_store_opt(void)
 {
-    char out[4300];
-    char *create[] = {(char *)blb_srv_path, "admin", "team-create", "bench team", "--data",
-                      sv->data, NULL};
-    char *serve[] = {(char *)blb_srv_path, "serve", "--data", sv->data, "--listen",
-                     "127.0.0.1:0", NULL};
+    return blb_pg_conninfo ? "--postgres" : "--data";
+}
+
+static inline char *blb_store_val(blb_server *sv)
+{
+    return blb_pg_conninfo ? (char *)blb_pg_conninfo : sv->data;
+}
+
+/* linkbookd serve on 127.0.0.1:0 for sv's store (sv->data: its data
+ * directory or, on PostgreSQL, a name for its files), its output to out;
+ * with a proxy (blb_proxy_path), sv->url is the proxy's and sv->direct
+ * linkbookd's.  Killed by bench_cleanup until blb_server_stop. */
+static inline void blb_server_serve(blb_server *sv, const char *out)
+{
+    char *serve[] = {(char *)blb_srv_path, "serve", blb_store_opt(), blb_store_val(sv),
+                     "--listen", "127.0.0.1:0", NULL};
     int port;
-    memset(sv, 0, sizeof *sv);
-    snprintf(sv->data, sizeof sv->data, "%s/%s", blb_work, name);
-    snprintf(out, sizeof out, "%s.out", sv->data);
-    if (blb_wait(blb_spawn(create, out), 60) != 0 ||
-        !blb_last_line(out, sv->code, sizeof sv->code))
-        bench_die("linkbookd admin team-create failed", sv->data);
     for (int i = 0; i < 4; i++)
         if (!blb_live[i]) {
             blb_live[i] = sv;
@@ -257,6 +273,23 @@ static inline void blb_server_start(blb_server *sv, const char *name)
     snprintf(sv->url, sizeof sv->url, "%s", sv->direct);
     if (blb_proxy_path)
         blb_proxy_start(sv, port);
+}
+
+/* linkbookd admin team-create (sv->code: the first supervisor's code),
+ * then serve (blb_server_serve). */
+static inline void blb_server_start(blb_server *sv, const char *name)
+{
+    char out[4300];
+    char *create[] = {(char *)blb_srv_path, "admin", "team-create", "bench team",
+                      blb_store_opt(), NULL, NULL};
+    memset(sv, 0, sizeof *sv);
+    snprintf(sv->data, sizeof sv->data, "%s/%s", blb_work, name);
+    snprintf(out, sizeof out, "%s.out", sv->data);
+    create[5] = blb_store_val(sv);
+    if (blb_wait(blb_spawn(create, out), 60) != 0 ||
+        !blb_last_line(out, sv->code, sizeof sv->code))
+        bench_die("linkbookd admin team-create failed", sv->data);
+    blb_server_serve(sv, out);
 }
 
 static inline void blb_server_stop(blb_server *sv)
@@ -456,11 +489,17 @@ static inline void blb_team_up(blb_server *sv, const char *tag, blb_device *a, b
  * into its ru_maxrss across exec, so a command's peak is measured from a
  * helper exec'd fresh (this program in "--child-rss FILE CMD ARGS..."),
  * whose own address space is small: it forks and execs CMD, waits (wait4)
- * and writes "STATUS MAXRSS_KB" to FILE. */
-static inline int blb_child_rss(char **argv)
+ * and writes "STATUS MAXRSS_KB ANON_KB" to FILE.  With sample_anon
+ * ("--child-rss-anon") it also samples CMD's RssAnon (heap and stacks, not
+ * the database pages SQLite maps) every 2 ms, for its approximate peak;
+ * ANON_KB is 0 otherwise. */
+static inline int blb_child_rss(char **argv, int sample_anon)
 {
     struct rusage ru;
+    char pidtext[32];
+    long anon = 0;
     int st = 0, rc = -1;
+    double end = now() + BLB_CHILD_SECS;
     FILE *f;
     pid_t pid = fork();
     if (pid < 0)
@@ -469,36 +508,81 @@ static inline int blb_child_rss(char **argv)
         execv(argv[1], argv + 1);
         _exit(127);
     }
+    snprintf(pidtext, sizeof pidtext, "%ld", (long)pid);
     memset(&ru, 0, sizeof ru);
-    if (wait4(pid, &st, 0, &ru) == pid)
-        rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    for (;;) {
+        long a = sample_anon ? blb_status_kb(pidtext, "RssAnon") : 0;
+        pid_t got = wait4(pid, &st, sample_anon ? WNOHANG : 0, &ru);
+        anon = a > anon ? a : anon;
+        if (got == pid) {
+            rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            break;
+        }
+        if ((got < 0 && errno != EINTR) || now() > end) {
+            kill(pid, SIGKILL);
+            wait4(pid, &st, 0, &ru);
+            break;
+        }
+        if (sample_anon)
+            blb_sleep_ms(2);
+    }
     if (!(f = fopen(argv[0], "w")))
         return 1;
-    fprintf(f, "%d %ld\n", rc, ru.ru_maxrss);
+    fprintf(f, "%d %ld %ld\n", rc, ru.ru_maxrss, anon);
     return fclose(f) != 0;
 }
 
-/* `linkbook sync --json` on store dir: its peak RSS in MB and its wall
- * seconds (which include its start and Argon2id unlock). */
-static inline double blb_cli_sync_peak(const char *cli, const char *dir, double *secs)
+/* Run this program in a helper mode (argv: blb_self, "--child-...", ...),
+ * its stdout to out (may be NULL); the numbers it wrote to file: two into
+ * *a and *b, a third into *c unless c is NULL. */
+static inline void blb_run_helper(char *const argv[], const char *out, const char *file,
+                                  long *a, long *b, long *c)
+{
+    FILE *f;
+    int got;
+    long dummy;
+    if (blb_wait(blb_spawn(argv, out), BLB_CHILD_SECS + 10) != 0)
+        bench_die("a measuring helper failed", argv[1]);
+    if (!(f = fopen(file, "r")))
+        bench_die("a measuring helper wrote nothing", file);
+    got = fscanf(f, "%ld %ld %ld", a, b, c ? c : &dummy);
+    fclose(f);
+    if (got < 2 || (c && got != 3))
+        bench_die("a measuring helper wrote nonsense", file);
+}
+
+/* `linkbook sync --json` on store dir under the memory helper: its peak
+ * RSS in MB; its wall seconds (which include its start and Argon2id
+ * unlock) in *secs and its sampled peak RssAnon in MB in *anon_mb, each
+ * unless NULL.  Its report: blb_cli_sync_report(). */
+static inline double blb_cli_sync_peak(const char *cli, const char *dir, double *secs,
+                                       double *anon_mb)
 {
     char out[4300], rss[4300];
-    char *argv[] = {blb_self, "--child-rss", rss, (char *)cli, "sync", "--json", NULL};
-    long rc = -1, kb = 0;
+    char *argv[] = {blb_self, anon_mb ? "--child-rss-anon" : "--child-rss", rss, (char *)cli,
+                    "sync", "--json", NULL};
+    long rc = -1, kb = 0, anon = 0;
     double t0 = now();
-    FILE *f;
     snprintf(out, sizeof out, "%s/cli-sync.out", blb_work);
     snprintf(rss, sizeof rss, "%s/cli-sync.rss", blb_work);
     setenv("LINKBOOK_STORE", dir, 1);
     setenv("LINKBOOK_PASSPHRASE", BLB_PASS, 1);
-    if (blb_wait(blb_spawn(argv, out), BLB_CHILD_SECS) != 0 || !(f = fopen(rss, "r")))
-        bench_die("the memory helper failed", rss);
+    blb_run_helper(argv, out, rss, &rc, &kb, &anon);
     if (secs)
         *secs = now() - t0;
-    if (fscanf(f, "%ld %ld", &rc, &kb) != 2 || rc != 0)
+    if (anon_mb)
+        *anon_mb = (double)anon / 1024.0;
+    if (rc != 0)
         bench_die("`linkbook sync` failed under the memory helper", dir);
-    fclose(f);
     return (double)kb / 1024.0;
+}
+
+/* The JSON report of the last blb_cli_sync_peak (a new reference), or NULL. */
+static inline json_t *blb_cli_sync_report(void)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/cli-sync.out", blb_work);
+    return json_load_file(path, 0, NULL);
 }
 
 /* Set up blb_self and the temporary directory; answers the helper mode.
@@ -507,7 +591,9 @@ static inline int blb_init(int argc, char **argv, const char *tmp)
 {
     ssize_t len;
     if (argc >= 4 && strcmp(argv[1], "--child-rss") == 0)
-        return blb_child_rss(argv + 2);
+        return blb_child_rss(argv + 2, 0);
+    if (argc >= 4 && strcmp(argv[1], "--child-rss-anon") == 0)
+        return blb_child_rss(argv + 2, 1);
     if ((len = readlink("/proc/self/exe", blb_self, sizeof blb_self - 1)) <= 0)
         bench_die("cannot find this program", "/proc/self/exe");
     blb_self[len] = '\0';
@@ -520,6 +606,45 @@ static inline int blb_init(int argc, char **argv, const char *tmp)
         bench_die("cannot make a temporary directory under", tmp);
     }
     return -1;
+}
+
+/* ---- options ------------------------------------------------------------------------ */
+
+/* The options the sync benchmarks share. */
+typedef struct blb_opts {
+    const char *tmp;   /* --tmp DIR: where the temporary directory goes */
+    const char *json;  /* --json FILE: bench.json, NULL: none */
+    const char *cli;   /* --linkbook PATH: the command */
+} blb_opts;
+
+/* Takes option o with value v if it is --tmp, --json, --linkbook or
+ * --linkbookd (blb_srv_path): 1, else 0. */
+static inline int blb_opt(blb_opts *op, const char *o, const char *v)
+{
+    if (strcmp(o, "--tmp") == 0)
+        op->tmp = v;
+    else if (strcmp(o, "--json") == 0)
+        op->json = v;
+    else if (strcmp(o, "--linkbook") == 0)
+        op->cli = v;
+    else if (strcmp(o, "--linkbookd") == 0)
+        blb_srv_path = v;
+    else
+        return 0;
+    return 1;
+}
+
+/* A comma-separated list of whole numbers from lo to hi (option opt), at
+ * most cap of them into out; their count. */
+static inline int blb_arg_list(const char *opt, const char *text, long *out, int cap, long lo,
+                               long hi)
+{
+    char buf[256], *save = NULL;
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *t = strtok_r(buf, ",", &save); t && n < cap; t = strtok_r(NULL, ",", &save))
+        out[n++] = bench_arg_long(BENCH_NAME, opt, t, lo, hi);
+    return n;
 }
 
 /* ---- figures ------------------------------------------------------------------------ */
@@ -638,9 +763,11 @@ static inline json_t *blb_fig_json(const blb_fig *f, const char *group)
     return e;
 }
 
-/* Add the figures (group BENCH_NAME) to the "figures" list of the JSON file
- * path (made if missing), and params under the key BENCH_NAME. */
-static inline void blb_write_json(const char *path, json_t *params)
+/* Append the entries (an array, taken over) to the "figures" list of the
+ * JSON file path (made if missing), and set params (taken over; NULL: {})
+ * under key. */
+static inline void blb_json_merge(const char *path, json_t *entries, const char *key,
+                                  json_t *params)
 {
     json_t *root = json_load_file(path, 0, NULL), *arr;
     if (!json_is_object(root)) {
@@ -652,14 +779,24 @@ static inline void blb_write_json(const char *path, json_t *params)
         json_object_set_new(root, "figures", json_array());
         arr = json_object_get(root, "figures");
     }
-    for (int i = 0; i < blb_nfig; i++)
-        json_array_append_new(arr, blb_fig_json(&blb_figs[i], BENCH_NAME));
-    json_object_set_new(root, BENCH_NAME, params ? params : json_object());
+    json_array_extend(arr, entries);
+    json_decref(entries);
+    json_object_set_new(root, key, params ? params : json_object());
     if (json_dump_file(root, path, JSON_INDENT(2)) != 0)
         fprintf(stderr, "%s: could not write %s\n", BENCH_NAME, path);
     else
         fprintf(stderr, "wrote %s\n", path);
     json_decref(root);
+}
+
+/* Add the figures (group BENCH_NAME) to the "figures" list of the JSON file
+ * path (made if missing), and params under the key BENCH_NAME. */
+static inline void blb_write_json(const char *path, json_t *params)
+{
+    json_t *entries = json_array();
+    for (int i = 0; i < blb_nfig; i++)
+        json_array_append_new(entries, blb_fig_json(&blb_figs[i], BENCH_NAME));
+    blb_json_merge(path, entries, BENCH_NAME, params);
 }
 
 #endif

@@ -147,7 +147,7 @@ static void linkbook_run(int run, unsigned n)
     lb_v[NOOP_MS][run] = t1 * 1e3;
     lb_v[NOOP_BYTES][run] = w.up + w.down;
 
-    lb_v[PEAK_MB][run] = blb_cli_sync_peak(cli_path, c.dir, &t1);
+    lb_v[PEAK_MB][run] = blb_cli_sync_peak(cli_path, c.dir, &t1, NULL);
     fprintf(stderr, "linkbook: run %d: edits %.0f requests, %.1f ms; no-op %.0f requests, "
             "%.1f ms; `linkbook sync` pulling all: %.1f MB peak, %.2f s\n", run + 1,
             lb_v[EDIT_REQ][run], lb_v[EDIT_MS][run], lb_v[NOOP_REQ][run],
@@ -165,19 +165,6 @@ static double phase_num(json_t *root, const char *phase, const char *key)
         json_object_get(json_object_get(root, "phases"), phase), key));
 }
 
-static pid_t spawn_node(char *const argv[], const char *out_path)
-{
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int rc;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    return rc == 0 ? pid : -1;
-}
-
 /* One run of tests/bench/pouch/bench.js; 0, or -1 with pouch_skip set. */
 static int pouch_run(int run, unsigned n, const char *proxy)
 {
@@ -189,7 +176,7 @@ static int pouch_run(int run, unsigned n, const char *proxy)
     snprintf(out, sizeof out, "%s.json", work);
     snprintf(ntext, sizeof ntext, "%u", n);
     setenv("NODE_PATH", node_modules, 1);
-    if (blb_wait(spawn_node(argv, out), BLB_CHILD_SECS) != 0 ||
+    if (blb_wait(blb_spawn_io(argv, out, 1), BLB_CHILD_SECS) != 0 ||
         !(root = json_load_file(out, 0, NULL))) {
         snprintf(pouch_skip, sizeof pouch_skip, "skipped: the PouchDB run failed (%s)", out);
         return -1;
@@ -294,23 +281,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *tmp = "/tmp", *json = NULL;
+    blb_opts op = {.tmp = "/tmp"};
     unsigned n = 10000;
     int runs = 3, have_pouch, rc;
     for (int i = 1; i + 1 < argc && strncmp(argv[1], "--child", 7) != 0; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
+        if (blb_opt(&op, o, v))
+            continue;
         if (strcmp(o, "--n") == 0)
             n = (unsigned)bench_arg_long(BENCH_NAME, o, v, EDITS + 1, 1000000);
         else if (strcmp(o, "--runs") == 0)
             runs = (int)bench_arg_long(BENCH_NAME, o, v, 1, BLB_MAX_RUNS);
-        else if (strcmp(o, "--tmp") == 0)
-            tmp = v;
-        else if (strcmp(o, "--json") == 0)
-            json = v;
-        else if (strcmp(o, "--linkbook") == 0)
-            cli_path = v;
-        else if (strcmp(o, "--linkbookd") == 0)
-            blb_srv_path = v;
         else if (strcmp(o, "--proxy") == 0)
             blb_proxy_path = v;
         else if (strcmp(o, "--node") == 0)
@@ -324,8 +305,9 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if ((rc = blb_init(argc, argv, tmp)) >= 0)
+    if ((rc = blb_init(argc, argv, op.tmp)) >= 0)
         return rc;
+    cli_path = op.cli;
     if (!cli_path || !blb_srv_path || !blb_proxy_path)
         usage();
     if (!pouch_skip[0] && (!node_path || !pouch_js || !node_modules))
@@ -340,8 +322,8 @@ int main(int argc, char **argv)
     have_pouch = !pouch_skip[0];
     add_figures(runs, have_pouch);
     print_side_by_side(n, runs, have_pouch);
-    if (json)
-        blb_write_json(json, json_pack("{s:i, s:i, s:s, s:s}", "visits", (int)n, "runs", runs,
+    if (op.json)
+        blb_write_json(op.json, json_pack("{s:i, s:i, s:s, s:s}", "visits", (int)n, "runs", runs,
                                        "pouchdb", have_pouch ? pouch_versions : pouch_skip,
                                        "counting", "bench_proxy: raw socket bytes, requests"));
     bench_cleanup();

@@ -27,7 +27,8 @@
  * command once more with nothing to pull (unlock + 1 request); and a second
  * supervisor device pulling the same changes in a process of ours whose
  * peak is reset after unlock (/proc/self/clear_refs), to show the pull
- * alone.  Each is measured in a freshly exec'd helper (see --child-rss).
+ * alone.  Each is measured in a freshly exec'd helper (see the helper modes
+ * below).
  *
  * Once per count in --devices (default 200; a list such as 50,200,500
  * runs each in turn, each on a fresh linkbookd), for --secs (default 10): a load generator
@@ -49,44 +50,22 @@
  * "figures" list grows, "sync" holds this run's parameters and the quoted
  * PouchDB reference); otherwise FILE is made.  Progress to stderr, the table
  * to stdout.  All traffic goes to 127.0.0.1.
+ *
+ * The server, the enrolled devices, the data set, the memory helper and
+ * the shared options come from bench_lb.h, as in the benchmarks beside it.
  */
-#define _DEFAULT_SOURCE /* wait4 */
-#include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
+#define _DEFAULT_SOURCE /* wait4, mkdtemp */
+#define BENCH_NAME "bench_sync"
 #include <pthread.h>
-#include <signal.h>
-#include <sodium.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#include "linkbook.h"
-#include "lb_sync.h"
-#include "lb_proto.h"
-#include "lb_client.h"
-#include "bench_common.h"
+#include "bench_lb.h"
 
-extern char **environ;
-
-#define BATCH 1000
-#define PEOPLE 20
-#define GOALS 100
-#define PASS "correct horse battery staple"
-#define MAX_RUNS 20
-#define MAX_FIG 40
+#define MAX_FIG 80
 #define MAX_DEVICES 1000
+#define MAX_DEVICE_COUNTS 8
 #define LOAD_BATCH 10
 #define LOAD_BODY 700
 #define LOAD_MAX_LOOPS 100000
 #define LAT_MAX 20000   /* latencies kept per device */
-#define CHILD_SECS 300  /* bound on any child process */
 
 /* PouchDB 9 + pouchdb-server 4.2, N = 10,000, medians of 3, as quoted in
  * ../shared/bench/README.md (not measured in this run). */
@@ -114,26 +93,19 @@ typedef struct fig {
 
 static fig figs[MAX_FIG];
 static int nfig;
-static char work[4096];
-static const char *cli_path, *srv_path;
-static const char *pg_conninfo;            /* --postgres: the servers' store */
+static const char *cli_path;
 static int nservers = 1;                   /* --servers: processes for the load */
 static const char *load_label = "load";    /* --label */
-static char self_exe[4096]; /* this program, for its helper modes */
 
-/* ---- small helpers -------------------------------------------------------- */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
+/* ---- figures -------------------------------------------------------------- */
 
 static fig *add_fig(const char *name, const char *unit, double *v, int n, const char *goal,
                     double ref, const char *ref_note)
 {
-    fig *f = &figs[nfig++];
+    fig *f;
+    if (nfig == MAX_FIG)
+        bench_die("too many figures", name);
+    f = &figs[nfig++];
     f->name = name;
     f->unit = unit;
     stats(v, n, &f->med, &f->lo, &f->hi);
@@ -145,299 +117,13 @@ static fig *add_fig(const char *name, const char *unit, double *v, int n, const 
     return f;
 }
 
-static void cleanup(void);
-
-static void die(const char *fmt_what, const char *detail)
-{
-    fprintf(stderr, "bench_sync: %s: %s\n", fmt_what, detail ? detail : "");
-    cleanup();
-    exit(1);
-}
-
-static void check(lb_err err, lb_store *s, const char *what)
-{
-    if (err != LB_OK) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s (%s)", lb_strerror(err), s ? lb_store_errmsg(s) : "");
-        die(what, msg);
-    }
-}
-
-static void check_client(lb_client_rc rc, lb_client *c, const char *what)
-{
-    if (rc != LB_CLIENT_OK)
-        die(what, lb_client_errmsg(c)[0] ? lb_client_errmsg(c) : lb_client_strerror(rc));
-}
-
-/* ---- note text (as bench_local) ------------------------------------------- */
-
-/* ---- child processes -------------------------------------------------------- */
-
-/* Spawn argv (this environment) with stdin and stderr on /dev/null and
- * stdout to out_path (or /dev/null).  Returns the pid, or -1. */
-static pid_t spawn(char *const argv[], const char *out_path)
-{
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int rc;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    return rc == 0 ? pid : -1;
-}
-
-/* Wait for pid at most secs seconds (then SIGKILL); exit status or -1;
- * *ru (may be NULL) receives the child's own resource use. */
-static int wait_child(pid_t pid, int secs, struct rusage *ru)
-{
-    struct rusage r;
-    int st = 0;
-    double end = now() + secs;
-    for (;;) {
-        pid_t got = wait4(pid, &st, WNOHANG, &r);
-        if (got == pid)
-            break;
-        if (got < 0 && errno != EINTR)
-            return -1;
-        if (now() > end) {
-            kill(pid, SIGKILL);
-            wait4(pid, &st, 0, &r);
-            return -1;
-        }
-        sleep_ms(5);
-    }
-    if (ru)
-        *ru = r;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The last non-empty line of a file, into out. */
-static int last_line(const char *path, char *out, size_t cap)
-{
-    char line[512];
-    FILE *f = fopen(path, "r");
-    int found = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] && cap > 0) {
-            size_t n = strnlen(line, cap - 1);
-            memcpy(out, line, n);
-            out[n] = '\0';
-            found = 1;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-/* ---- the server --------------------------------------------------------------- */
-
-typedef struct server {
-    char data[4200], url[64], code[256];
-    pid_t pid;
-} server;
-
-/* The store options of linkbookd: --data DIR, or --postgres CONNINFO. */
-static char *store_opt(void)
-{
-    return pg_conninfo ? "--postgres" : "--data";
-}
-
-static char *store_val(server *sv)
-{
-    return pg_conninfo ? (char *)pg_conninfo : sv->data;
-}
-
-/* Serve sv's store on 127.0.0.1:0 (sv->data names the output file). */
-static void server_serve(server *sv, const char *out);
-
-/* linkbookd admin team-create, then serve on 127.0.0.1:0; the URL from the
- * "listening on" line (waited for at most 15 s). */
-static void server_start(server *sv, const char *name)
-{
-    char out[4300];
-    char *create[] = {(char *)srv_path, "admin", "team-create", "bench team", store_opt(),
-                      store_val(sv), NULL};
-    snprintf(sv->data, sizeof sv->data, "%s/%s", work, name);
-    snprintf(out, sizeof out, "%s.out", sv->data);
-    if (wait_child(spawn(create, out), 60, NULL) != 0 ||
-        !last_line(out, sv->code, sizeof sv->code))
-        die("linkbookd admin team-create failed", sv->data);
-    server_serve(sv, out);
-}
-
-static void server_serve(server *sv, const char *out)
-{
-    char line[512];
-    char *serve[] = {(char *)srv_path, "serve", store_opt(), store_val(sv), "--listen",
-                     "127.0.0.1:0", NULL};
-    double end;
-    if ((sv->pid = spawn(serve, out)) < 0)
-        die("cannot start linkbookd serve", srv_path);
-    for (end = now() + 15; now() < end; sleep_ms(20)) {
-        FILE *f = fopen(out, "r");
-        int port = 0;
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "listening on 127.0.0.1:%d", &port) == 1)
-                break;
-        if (f)
-            fclose(f);
-        if (port > 0) {
-            snprintf(sv->url, sizeof sv->url, "http://127.0.0.1:%d", port);
-            return;
-        }
-    }
-    kill(sv->pid, SIGKILL);
-    wait_child(sv->pid, 5, NULL);
-    sv->pid = 0;
-    die("linkbookd did not say it listens within 15 s", out);
-}
-
-static void server_stop(server *sv)
-{
-    if (sv->pid <= 0)
-        return;
-    kill(sv->pid, SIGTERM);
-    if (wait_child(sv->pid, 20, NULL) != 0)
-        fprintf(stderr, "bench_sync: linkbookd did not stop cleanly\n");
-    sv->pid = 0;
-}
-
-static server *live_server; /* killed by cleanup() */
-
-/* ---- devices -------------------------------------------------------------- */
-
-typedef struct device {
-    char dir[4200];
-    lb_store *s;
-    lb_client *c;
-} device;
-
-static lb_client *client_for(const char *url)
-{
-    lb_client_opts o = {.url = url};
-    lb_client *c = NULL;
-    char msg[256] = "";
-    if (lb_client_new(&o, &c, msg, sizeof msg) != LB_CLIENT_OK)
-        die("lb_client_new", msg);
-    return c;
-}
-
-static void device_open(device *d)
-{
-    check(lb_store_open(d->dir, &d->s), d->s, "opening a store");
-    check(lb_store_unlock(d->s, PASS, strlen(PASS)), d->s, "unlocking a store");
-}
-
-static void device_close(device *d)
-{
-    lb_store_close(d->s);
-    d->s = NULL;
-}
-
-/* A new store in work/name, enrolled with code on url. */
-static void device_enrol(device *d, const char *name, const char *url, const char *code)
-{
-    json_t *resp = NULL;
-    snprintf(d->dir, sizeof d->dir, "%s/%s", work, name);
-    check(lb_store_create(d->dir, PASS, strlen(PASS), NULL, NULL, &d->s), d->s,
-          "creating a store");
-    d->c = client_for(url);
-    check_client(lb_client_enrol(d->c, d->s, code, name, &resp), d->c, "enrolling");
-    json_decref(resp);
-}
-
-static void device_free(device *d)
-{
-    device_close(d);
-    lb_client_free(d->c);
-    d->c = NULL;
-}
-
-static void sync_dev(device *d, const char *what, lb_client_report *rep, double *secs)
-{
-    lb_client_report r;
-    double t0 = now();
-    check_client(lb_client_sync(d->c, d->s, NULL, NULL, rep ? rep : &r), d->c, what);
-    if (secs)
-        *secs = now() - t0;
-}
-
-/* A supervisor's invitation code for role (token of sup's store). */
-static void invite(device *sup, const char *role, const char *name, char *code, size_t cap)
-{
-    json_t *body = json_pack("{s:s, s:s}", "role", role, "name", name), *resp = NULL;
-    const char *v;
-    check_client(lb_client_use_store_token(sup->c, sup->s), sup->c, "reading a token");
-    check_client(lb_client_post(sup->c, "/v1/team/invite", body, LB_CLIENT_ONCE, NULL, &resp),
-                 sup->c, "inviting");
-    v = json_string_value(json_object_get(resp, "code"));
-    if (!v)
-        die("an invitation without a code", NULL);
-    snprintf(code, cap, "%s", v);
-    json_decref(body);
-    json_decref(resp);
-}
-
-/* ---- recording ---------------------------------------------------------------- */
-
-typedef struct caseload {
-    char people[PEOPLE][LB_ID_HEX + 1];
-    char goals[GOALS][LB_ID_HEX + 1];
-} caseload;
-
-static void add_people_and_goals(lb_store *s, caseload *cl)
-{
-    static const char *const given[] = {"Margaret", "Arthur", "Nasreen", "Dennis", "Olu"};
-    static const char *const family[] = {"Okafor", "Hughes", "Begum", "Walsh"};
-    check(lb_store_begin(s), s, "begin");
-    for (unsigned i = 0; i < PEOPLE; i++) {
-        lb_person_fields f = {0};
-        f.given = given[i % 5];
-        f.family = family[(i / 5) % 4];
-        f.dob = "1948-03-12";
-        f.postcode = "LS6 2AB";
-        check(lb_person_add(s, &f, cl->people[i]), s, "adding a person");
-    }
-    for (unsigned i = 0; i < GOALS; i++)
-        check(lb_goal_add(s, cl->people[i % PEOPLE], "Join the Tuesday walking group",
-                          "physical activity", "2027-06-30", cl->goals[i]), s, "adding a goal");
-    check(lb_store_commit(s), s, "commit");
-}
-
-/* n contacts with a 600-byte note, in batches of BATCH. */
-static void record_contacts(lb_store *s, const caseload *cl, unsigned first, unsigned n)
-{
-    char note[NOTE_LEN + 1];
-    lb_contact_fields f = {0};
-    f.mode = "home";
-    f.minutes = "45";
-    f.categories = "health-coaching,signposting";
-    f.note = note;
-    f.date = "2026-11-02";
-    for (unsigned i = 0; i < n; i++) {
-        if (i % BATCH == 0)
-            check(lb_store_begin(s), s, "begin");
-        note_text(first + i, note);
-        check(lb_contact_add(s, cl->people[i % PEOPLE], &f, NULL), s, "lb_contact_add");
-        if (i % BATCH == BATCH - 1 || i == n - 1)
-            check(lb_store_commit(s), s, "commit");
-    }
-}
-
 /* Mean sealed payload (nonce + ciphertext, binary) of the outbox. */
 static double payload_mean(lb_store *s, size_t *count)
 {
     json_t *env = NULL, *e;
     size_t pending = 0, i, total = 0;
-    check(lb_sync_outbox(s, (size_t)-1 / 2, (size_t)-1 / 2, &env, &pending), s,
-          "reading the outbox");
+    blb_check(lb_sync_outbox(s, (size_t)-1 / 2, (size_t)-1 / 2, &env, &pending), s,
+              "reading the outbox");
     json_array_foreach(env, i, e) {
         unsigned char *bin = NULL;
         size_t len = 0;
@@ -462,39 +148,20 @@ typedef struct run_out {
     double payload;
 } run_out;
 
-/* A team on a fresh server: supervisor B (holds the team key), worker A
- * (has the key), A's people and goals synced to B. */
-static void team_up(server *sv, const char *tag, device *a, device *b, caseload *cl)
-{
-    char name[64], code[256];
-    server_start(sv, tag);
-    live_server = sv;
-    snprintf(name, sizeof name, "%s-sup", tag);
-    device_enrol(b, name, sv->url, sv->code);
-    sync_dev(b, "supervisor's first sync", NULL, NULL);
-    invite(b, "link-worker", "worker", code, sizeof code);
-    snprintf(name, sizeof name, "%s-worker", tag);
-    device_enrol(a, name, sv->url, code);
-    sync_dev(b, "supervisor seals the key", NULL, NULL);
-    sync_dev(a, "worker's first sync", NULL, NULL);
-    add_people_and_goals(a->s, cl);
-    sync_dev(a, "worker pushes people and goals", NULL, NULL);
-    sync_dev(b, "supervisor pulls people and goals", NULL, NULL);
-}
-
-static void edits_and_noop(device *a, device *b, const caseload *cl, int run, run_out *o)
+static void edits_and_noop(blb_device *a, blb_device *b, const blb_caseload *cl, int run,
+                           run_out *o)
 {
     lb_client_report ra, rb, rn;
     double ta, tb, tn;
-    check(lb_store_begin(a->s), a->s, "begin");
-    for (unsigned i = 0; i < GOALS; i++)
-        check(lb_goal_status(a->s, cl->goals[i], run % 2 ? "partly" : "achieved"), a->s,
-              "lb_goal_status");
-    check(lb_store_commit(a->s), a->s, "commit");
-    sync_dev(a, "sync of 100 edits on A", &ra, &ta);
-    sync_dev(b, "sync of 100 edits on B", &rb, &tb);
-    sync_dev(b, "no-op sync", &rn, &tn);
-    if (ra.pushed != GOALS || rb.pulled != GOALS || rn.pulled || rn.pushed)
+    blb_check(lb_store_begin(a->s), a->s, "begin");
+    for (unsigned i = 0; i < BLB_GOALS; i++)
+        blb_check(lb_goal_status(a->s, cl->goals[i], run % 2 ? "partly" : "achieved"), a->s,
+                  "lb_goal_status");
+    blb_check(lb_store_commit(a->s), a->s, "commit");
+    blb_sync(a, "sync of 100 edits on A", &ra, &ta);
+    blb_sync(b, "sync of 100 edits on B", &rb, &tb);
+    blb_sync(b, "no-op sync", &rn, &tn);
+    if (ra.pushed != BLB_GOALS || rb.pulled != BLB_GOALS || rn.pulled || rn.pushed)
         fprintf(stderr, "bench_sync: warning: edits pushed %zu, pulled %zu; no-op moved %zu\n",
                 ra.pushed, rb.pulled, rn.pulled + rn.pushed);
     o->edit_a_req = (double)ra.net.requests;
@@ -537,20 +204,20 @@ static double proc_cpu(pid_t pid)
 
 static void one_run(int run, unsigned n, run_out *o)
 {
-    server sv = {0};
-    device a = {0}, b = {0};
-    caseload cl;
+    blb_server sv = {0};
+    blb_device a = {0}, b = {0};
+    blb_caseload cl;
     lb_client_report rp, rl;
     double tp, tl, cpu[6];
     char tag[32];
     snprintf(tag, sizeof tag, "run%d", run);
-    team_up(&sv, tag, &a, &b, &cl);
-    record_contacts(a.s, &cl, 0, n);
+    blb_team_up(&sv, tag, &a, &b, &cl);
+    blb_record_visits(a.s, &cl, 0, n);
     o->payload = payload_mean(a.s, &o->payload_n);
     cpu[0] = self_cpu(), cpu[1] = proc_cpu(sv.pid);
-    sync_dev(&a, "push", &rp, &tp);
+    blb_sync(&a, "push", &rp, &tp);
     cpu[2] = self_cpu(), cpu[3] = proc_cpu(sv.pid);
-    sync_dev(&b, "pull", &rl, &tl);
+    blb_sync(&b, "pull", &rl, &tl);
     cpu[4] = self_cpu(), cpu[5] = proc_cpu(sv.pid);
     fprintf(stderr, "run %d: CPU seconds, client / linkbookd: push %.2f / %.2f in %.2f s, "
             "pull %.2f / %.2f in %.2f s\n", run + 1, cpu[2] - cpu[0], cpu[3] - cpu[1], tp,
@@ -574,18 +241,17 @@ static void one_run(int run, unsigned n, run_out *o)
             o->payload, o->push_rate, o->push_req, o->up_per_change, o->up_ratio,
             o->pull_rate, o->pull_req, o->down_per_change, o->edit_a_req, o->edit_b_req,
             o->noop_req);
-    device_free(&a);
-    device_free(&b);
-    server_stop(&sv);
-    live_server = NULL;
+    blb_device_free(&a);
+    blb_device_free(&b);
+    blb_server_stop(&sv);
 }
 
 #define COLLECT(field) do { for (int r_ = 0; r_ < runs; r_++) v[r_] = outs[r_].field; } while (0)
 
 static void bench_runs(unsigned n, int runs)
 {
-    run_out outs[MAX_RUNS];
-    double v[MAX_RUNS];
+    run_out outs[BLB_MAX_RUNS];
+    double v[BLB_MAX_RUNS];
     fig *f;
     for (int r = 0; r < runs; r++)
         one_run(r, n, &outs[r]);
@@ -642,76 +308,18 @@ static void bench_runs(unsigned n, int runs)
  * space a child was forked (or vforked) from into ru_maxrss across exec.
  * So this program runs itself (/proc/self/exe) in one of two helper modes,
  * each started fresh by exec:
- *   --child-rss FILE CMD ARGS...   fork + exec CMD (from the helper's small
- *                                  address space), wait4, write CMD's exit
- *                                  status and ru_maxrss in kB to FILE;
+ *   --child-rss-anon FILE CMD ARGS...  fork + exec CMD (from the helper's
+ *                                  small address space), wait4, write CMD's
+ *                                  exit status, ru_maxrss and its sampled
+ *                                  peak RssAnon in kB to FILE (bench_lb.h);
  *   --child-pull DIR FILE          open and unlock the store DIR (Argon2id),
  *                                  reset the peak (/proc/self/clear_refs 5),
  *                                  one lb_client_sync, write "pulled N",
  *                                  VmHWM and RssFile in kB to FILE. */
 
-/* A field of /proc/PID/status in kB (0 if unknown). */
-static long status_kb(const char *pid, const char *field)
-{
-    char path[64], line[256];
-    size_t len = strlen(field);
-    long kb = 0;
-    FILE *f;
-    snprintf(path, sizeof path, "/proc/%s/status", pid);
-    if (!(f = fopen(path, "r")))
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, len) == 0 && line[len] == ':') {
-            kb = strtol(line + len + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
-
-/* --child-rss: also samples the child's RssAnon (heap and stacks, not the
- * database pages SQLite maps) every 2 ms, for its approximate peak. */
-static int child_rss(char **argv)
-{
-    struct rusage ru;
-    char pidtext[32];
-    long anon = 0;
-    int st = 0, rc = -1;
-    double end = now() + CHILD_SECS;
-    FILE *f;
-    pid_t pid = fork();
-    if (pid < 0)
-        return 1;
-    if (pid == 0) {
-        execv(argv[1], argv + 1);
-        _exit(127);
-    }
-    snprintf(pidtext, sizeof pidtext, "%ld", (long)pid);
-    memset(&ru, 0, sizeof ru);
-    for (;;) {
-        long a = status_kb(pidtext, "RssAnon");
-        pid_t got = wait4(pid, &st, WNOHANG, &ru);
-        anon = a > anon ? a : anon;
-        if (got == pid) {
-            rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            break;
-        }
-        if ((got < 0 && errno != EINTR) || now() > end) {
-            kill(pid, SIGKILL);
-            wait4(pid, &st, 0, &ru);
-            break;
-        }
-        sleep_ms(2);
-    }
-    if (!(f = fopen(argv[0], "w")))
-        return 1;
-    fprintf(f, "%d %ld %ld\n", rc, ru.ru_maxrss, anon);
-    return fclose(f) != 0;
-}
-
 static int child_pull(const char *dir, const char *path)
 {
-    device d = {0};
+    blb_device d = {0};
     lb_sync_info info;
     lb_client_report rep;
     long kb = 0, file_kb = 0;
@@ -719,66 +327,37 @@ static int child_pull(const char *dir, const char *path)
     snprintf(d.dir, sizeof d.dir, "%s", dir);
     if (lb_crypto_init() != LB_OK)
         return 1;
-    device_open(&d);
-    check(lb_sync_info_get(d.s, &info), d.s, "reading the enrolment");
-    d.c = client_for(info.url);
+    blb_device_open(&d);
+    blb_check(lb_sync_info_get(d.s, &info), d.s, "reading the enrolment");
+    d.c = blb_client_for(info.url);
     lb_sync_info_clear(&info);
     f = fopen("/proc/self/clear_refs", "w");
     if (f && fputs("5", f) >= 0 && fclose(f) == 0 &&
         lb_client_sync(d.c, d.s, NULL, NULL, &rep) == LB_CLIENT_OK)
-        kb = status_kb("self", "VmHWM"), file_kb = status_kb("self", "RssFile");
+        kb = blb_status_kb("self", "VmHWM"), file_kb = blb_status_kb("self", "RssFile");
     else if (f == NULL)
         kb = -1;
-    device_free(&d);
+    blb_device_free(&d);
     if (!(f = fopen(path, "w")))
         return 1;
     fprintf(f, "%zu %ld %ld\n", kb > 0 ? rep.pulled : 0, kb, file_kb);
     return fclose(f) != 0;
 }
 
-/* Run this program in a helper mode (argv from "--child-..."), its stdout
- * to out (may be NULL); the two numbers it writes to file. */
-static void run_helper(char *const argv[], const char *out, const char *file, long *a, long *b,
-                       long *c)
+/* `linkbook sync --json` on store dir, under --child-rss-anon: its peak
+ * RSS in MB, its sampled peak RssAnon in *anon_mb; its report into report. */
+static double cli_sync_peak(const char *dir, char *report, size_t cap, double *anon_mb)
 {
-    FILE *f;
-    int got;
-    long dummy;
-    if (wait_child(spawn(argv, out), CHILD_SECS + 10, NULL) != 0)
-        die("a measuring helper failed", argv[1]);
-    if (!(f = fopen(file, "r")))
-        die("a measuring helper wrote nothing", file);
-    got = fscanf(f, "%ld %ld %ld", a, b, c ? c : &dummy);
-    fclose(f);
-    if (got < 2 || (c && got != 3))
-        die("a measuring helper wrote nonsense", file);
-}
-
-/* `linkbook sync --json` on store dir, under --child-rss: its peak RSS in
- * MB, its sampled peak RssAnon in *anon_mb; its report into report. */
-static double cli_sync_peak(const char *dir, const char *what, char *report, size_t cap,
-                            double *anon_mb)
-{
-    char out[4300], rss[4300];
-    char *argv[] = {self_exe, "--child-rss", rss, (char *)cli_path, "sync", "--json", NULL};
     json_t *doc;
-    long rc, kb, anon;
-    snprintf(out, sizeof out, "%s/cli-sync.out", work);
-    snprintf(rss, sizeof rss, "%s/cli-sync.rss", work);
-    setenv("LINKBOOK_STORE", dir, 1);
-    setenv("LINKBOOK_PASSPHRASE", PASS, 1);
-    run_helper(argv, out, rss, &rc, &kb, &anon);
-    *anon_mb = (double)anon / 1024.0;
-    if (rc != 0)
-        die("`linkbook sync` failed", what);
+    double mb = blb_cli_sync_peak(cli_path, dir, NULL, anon_mb);
     report[0] = '\0';
-    if ((doc = json_load_file(out, 0, NULL)) != NULL) {
+    if ((doc = blb_cli_sync_report()) != NULL) {
         char *text = json_dumps(doc, JSON_COMPACT);
         snprintf(report, cap, "%s", text ? text : "");
         free(text);
         json_decref(doc);
     }
-    return (double)kb / 1024.0;
+    return mb;
 }
 
 /* A pull onto the store dir under --child-pull: the peak after unlock in
@@ -786,10 +365,10 @@ static double cli_sync_peak(const char *dir, const char *what, char *report, siz
 static double pull_alone_peak(const char *dir)
 {
     char file[4300];
-    char *argv[] = {self_exe, "--child-pull", (char *)dir, file, NULL};
+    char *argv[] = {blb_self, "--child-pull", (char *)dir, file, NULL};
     long pulled, kb, file_kb;
-    snprintf(file, sizeof file, "%s/pull-alone.out", work);
-    run_helper(argv, NULL, file, &pulled, &kb, &file_kb);
+    snprintf(file, sizeof file, "%s/pull-alone.out", blb_work);
+    blb_run_helper(argv, NULL, file, &pulled, &kb, &file_kb);
     fprintf(stderr, "memory: the pull alone: %ld changes, peak %.1f MB after unlock; at the "
             "end %.1f MB of it are file pages (libraries and other mapped files)\n", pulled,
             (double)kb / 1024.0, (double)file_kb / 1024.0);
@@ -798,32 +377,32 @@ static double pull_alone_peak(const char *dir)
 
 static void bench_memory(unsigned want)
 {
-    server sv = {0};
-    device a = {0}, b = {0}, b2 = {0};
-    caseload cl;
+    blb_server sv = {0};
+    blb_device a = {0}, b = {0}, b2 = {0};
+    blb_caseload cl;
     char code[256], report[512];
     size_t pending = 0;
     unsigned recorded = 0;
     double full, noop, fork_mb, full_anon, noop_anon, v[1];
     static char name[80];
     fig *f;
-    team_up(&sv, "mem", &a, &b, &cl);
-    invite(&b, "supervisor", "second supervisor", code, sizeof code);
-    device_enrol(&b2, "mem-sup2", sv.url, code);
-    sync_dev(&b, "supervisor seals the key to the second", NULL, NULL);
-    sync_dev(&b2, "second supervisor's first sync", NULL, NULL);
+    blb_team_up(&sv, "mem", &a, &b, &cl);
+    blb_invite(&b, "supervisor", "second supervisor", code, sizeof code);
+    blb_enrol(&b2, "mem-sup2", sv.url, code);
+    blb_sync(&b, "supervisor seals the key to the second", NULL, NULL);
+    blb_sync(&b2, "second supervisor's first sync", NULL, NULL);
     for (unsigned k = 0; k < 1000 && pending < want; k++) {
-        record_contacts(a.s, &cl, recorded, BATCH);
-        recorded += BATCH;
-        check(lb_sync_pending(a.s, &pending), a.s, "counting the outbox");
+        blb_record_visits(a.s, &cl, recorded, BLB_BATCH);
+        recorded += BLB_BATCH;
+        blb_check(lb_sync_pending(a.s, &pending), a.s, "counting the outbox");
     }
-    sync_dev(&a, "pushing for the memory run", NULL, NULL);
+    blb_sync(&a, "pushing for the memory run", NULL, NULL);
     fprintf(stderr, "memory: %zu changes (%u contacts) on the server\n", pending, recorded);
-    device_close(&b);
-    device_close(&b2);
-    full = cli_sync_peak(b.dir, "pulling them all", report, sizeof report, &full_anon);
+    blb_device_close(&b);
+    blb_device_close(&b2);
+    full = cli_sync_peak(b.dir, report, sizeof report, &full_anon);
     fprintf(stderr, "memory: `linkbook sync` pulling: %s\n", report);
-    noop = cli_sync_peak(b.dir, "a no-op", report, sizeof report, &noop_anon);
+    noop = cli_sync_peak(b.dir, report, sizeof report, &noop_anon);
     fork_mb = pull_alone_peak(b2.dir);
     v[0] = full;
     snprintf(name, sizeof name, "memory: `linkbook sync` pulling %zuk, peak RSS",
@@ -842,14 +421,13 @@ static void bench_memory(unsigned want)
         f = add_fig("memory: the pull alone, peak after unlock", "MB", v, 1, "< 64 MB", -1, "");
         f->met = f->med < 64;
     }
-    device_free(&a);
-    device_free(&b);
-    device_free(&b2);
-    server_stop(&sv);
-    live_server = NULL;
+    blb_device_free(&a);
+    blb_device_free(&b);
+    blb_device_free(&b2);
+    blb_server_stop(&sv);
 }
 
-/* ---- server load -------------------------------------------------------------- */
+/* ---- server load ------------------------------------------------------------------ */
 
 typedef struct loaddev {
     char token[256], caseload[80], person[LB_PROTO_ID_LEN + 1];
@@ -1025,21 +603,21 @@ static void *load_thread(void *arg)
 }
 
 /* Enrol n bare devices (random device keys) through invitations. */
-static void load_enrol(device *sup, loaddev *devs, int n, const char *url)
+static void load_enrol(blb_device *sup, loaddev *devs, int n, const char *url)
 {
-    lb_client *anon = client_for(url);
+    lb_client *anon = blb_client_for(url);
     for (int i = 0; i < n; i++) {
         unsigned char pk[32];
         char code[256], name[32], *pk64;
         json_t *body, *resp = NULL;
         snprintf(name, sizeof name, "load-%d", i);
-        invite(sup, "link-worker", name, code, sizeof code);
+        blb_invite(sup, "link-worker", name, code, sizeof code);
         randombytes_buf(pk, sizeof pk);
         pk64 = lb_proto_b64(pk, sizeof pk);
         body = json_pack("{s:s, s:s, s:s}", "code", code, "device_key", pk64 ? pk64 : "",
                          "device_name", name);
-        check_client(lb_client_post(anon, "/v1/enrol", body, LB_CLIENT_ONCE, NULL, &resp),
-                     anon, "enrolling a load device");
+        blb_check_client(lb_client_post(anon, "/v1/enrol", body, LB_CLIENT_ONCE, NULL, &resp),
+                         anon, "enrolling a load device");
         snprintf(devs[i].token, sizeof devs[i].token, "%s",
                  json_string_value(json_object_get(resp, "token")));
         snprintf(devs[i].caseload, sizeof devs[i].caseload, "%s",
@@ -1059,7 +637,7 @@ static const char *load_name(int n, const char *what)
     char *name;
     snprintf(buf, sizeof buf, "%s %d devices: %s", load_label, n, what);
     if (!(name = strdup(buf)))
-        die("out of memory", NULL);
+        bench_die("out of memory", NULL);
     return name;
 }
 
@@ -1071,7 +649,7 @@ static void load_report(loaddev *devs, int n, double secs, double server_mb)
     for (int i = 0; i < n; i++)
         total += devs[i].nlat;
     if (!(all = malloc((total ? total : 1) * sizeof *all)))
-        die("out of memory", NULL);
+        bench_die("out of memory", NULL);
     for (int i = 0; i < n; i++) {
         memcpy(all + k, devs[i].lat, devs[i].nlat * sizeof *all);
         k += devs[i].nlat;
@@ -1106,38 +684,38 @@ static void load_report(loaddev *devs, int n, double secs, double server_mb)
 
 static void bench_load(int n, int secs)
 {
-    server sv = {0}, more[3];
-    device a = {0}, b = {0};
-    caseload cl;
+    blb_server sv = {0}, more[3];
+    blb_device a = {0}, b = {0};
+    blb_caseload cl;
     pthread_barrier_t start;
     loaddev *devs = calloc((size_t)n, sizeof *devs);
     double t0;
     int started = 0;
     char tag[32], pid[32];
     if (!devs)
-        die("out of memory", NULL);
+        bench_die("out of memory", NULL);
     snprintf(tag, sizeof tag, "load%d", n);
-    team_up(&sv, tag, &a, &b, &cl);
+    blb_team_up(&sv, tag, &a, &b, &cl);
     load_enrol(&b, devs, n, sv.url);
     memset(more, 0, sizeof more);
     for (int k = 0; k + 1 < nservers; k++) {   /* more processes on the same database */
         char out[4300];
-        snprintf(more[k].data, sizeof more[k].data, "%s/load-%d", work, k + 2);
-        snprintf(out, sizeof out, "%s/load-%d.out", work, k + 2);
-        server_serve(&more[k], out);
+        snprintf(more[k].data, sizeof more[k].data, "%s/load-%d", blb_work, k + 2);
+        snprintf(out, sizeof out, "%s/load-%d.out", blb_work, k + 2);
+        blb_server_serve(&more[k], out);
     }
     pthread_barrier_init(&start, NULL, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
         devs[i].url = i % nservers ? more[i % nservers - 1].url : sv.url;
         devs[i].start = &start;
         if (!(devs[i].lat = malloc(LAT_MAX * sizeof *devs[i].lat)))
-            die("out of memory", NULL);
+            bench_die("out of memory", NULL);
     }
     t0 = now();
     for (int i = 0; i < n; i++) {
         devs[i].deadline = t0 + 5 + secs; /* threads start within 5 s */
         if (pthread_create(&devs[i].th, NULL, load_thread, &devs[i]) != 0)
-            die("pthread_create", strerror(errno));
+            bench_die("pthread_create", strerror(errno));
         started++;
     }
     pthread_barrier_wait(&start);
@@ -1147,17 +725,16 @@ static void bench_load(int n, int secs)
     for (int i = 0; i < started; i++)
         pthread_join(devs[i].th, NULL);
     snprintf(pid, sizeof pid, "%ld", (long)sv.pid);
-    load_report(devs, n, now() - t0, (double)status_kb(pid, "VmHWM") / 1024.0);
+    load_report(devs, n, now() - t0, (double)blb_status_kb(pid, "VmHWM") / 1024.0);
     pthread_barrier_destroy(&start);
     for (int i = 0; i < n; i++)
         free(devs[i].lat);
     free(devs);
-    device_free(&a);
-    device_free(&b);
+    blb_device_free(&a);
+    blb_device_free(&b);
     for (int k = 0; k + 1 < nservers; k++)
-        server_stop(&more[k]);
-    server_stop(&sv);
-    live_server = NULL;
+        blb_server_stop(&more[k]);
+    blb_server_stop(&sv);
 }
 
 /* ---- output ------------------------------------------------------------------ */
@@ -1219,102 +796,66 @@ static json_t *fig_json(const fig *f)
 static void write_json(const char *path, unsigned n, int runs, unsigned mem, int devices,
                        int secs)
 {
-    json_t *root = json_load_file(path, 0, NULL), *arr;
-    if (!json_is_object(root)) {
-        json_decref(root);
-        root = json_pack("{s:s, s:[]}", "linkbook", LINKBOOK_VERSION, "figures");
-    }
-    arr = json_object_get(root, "figures");
-    if (!json_is_array(arr)) {
-        json_object_set_new(root, "figures", json_array());
-        arr = json_object_get(root, "figures");
-    }
+    json_t *entries = json_array();
     for (int i = 0; i < nfig; i++)
-        json_array_append_new(arr, fig_json(&figs[i]));
-    json_object_set_new(root, "sync", json_pack(
+        json_array_append_new(entries, fig_json(&figs[i]));
+    blb_json_merge(path, entries, "sync", json_pack(
         "{s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "contacts", (int)n, "runs", runs,
         "mem_changes", (int)mem, "load_devices", devices, "load_secs", secs, "curl",
         curl_version_info(CURLVERSION_NOW)->version, "pouchdb_reference",
         "quoted from ../shared/bench/README.md (PouchDB 9, pouchdb-server 4.2, N=10000, "
         "medians of 3 on a 2-core machine of this kind), not measured in this run"));
-    if (json_dump_file(root, path, JSON_INDENT(2)) != 0)
-        fprintf(stderr, "bench_sync: could not write %s\n", path);
-    else
-        fprintf(stderr, "wrote %s\n", path);
-    json_decref(root);
 }
 
 /* ---- main ------------------------------------------------------------------- */
 
 /* --devices: one count or a list ("50,200,500"), each run in turn. */
-static int device_list(const char *text, int *out, int cap)
+static int device_list(const char *text, int *out)
 {
-    char buf[128], *save = NULL;
-    int n = 0;
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *t = strtok_r(buf, ",", &save); t && n < cap; t = strtok_r(NULL, ",", &save))
-        out[n++] = (int)bench_arg_long("bench_sync", "--devices", t, 0, MAX_DEVICES);
+    long counts[MAX_DEVICE_COUNTS];
+    int n = blb_arg_list("--devices", text, counts, MAX_DEVICE_COUNTS, 0, MAX_DEVICES);
+    for (int i = 0; i < n; i++)
+        out[i] = (int)counts[i];
     return n;
 }
 
-static void cleanup(void)
+static void usage(void)
 {
-    char cmd[4200];
-    if (live_server && live_server->pid > 0) {
-        kill(live_server->pid, SIGKILL);
-        wait_child(live_server->pid, 5, NULL);
-        live_server->pid = 0;
-    }
-    if (!work[0])
-        return;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_sync: could not remove %s\n", work);
-    work[0] = '\0';
+    fprintf(stderr, "usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] [--runs R] "
+                    "[--mem-changes N] [--devices D] [--secs S] [--tmp DIR] [--json FILE] "
+                    "[--postgres CONNINFO] [--servers N] [--label TEXT]\n");
+    exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    const char *tmp = "/tmp", *json = NULL;
+    blb_opts op = {.tmp = "/tmp"};
     unsigned n = 10000, mem = 100000;
-    int runs = 3, devices = 200, secs = 10, ndev = 0, devlist[8];
-    if (argc >= 4 && strcmp(argv[1], "--child-rss") == 0)
-        return child_rss(argv + 2);
+    int runs = 3, devices = 200, secs = 10, ndev = 0, devlist[MAX_DEVICE_COUNTS], rc;
     if (argc == 4 && strcmp(argv[1], "--child-pull") == 0)
         return child_pull(argv[2], argv[3]);
-    for (int i = 1; i < argc; i += 2) {
+    for (int i = 1; i < argc && strncmp(argv[1], "--child", 7) != 0; i += 2) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            fprintf(stderr, "usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] "
-                            "[--runs R] [--mem-changes N] [--devices D] [--secs S] "
-                            "[--tmp DIR] [--json FILE] [--postgres CONNINFO] [--servers N] "
-                            "[--label TEXT]\n");
-            return 2;
-        }
+        if (!v)
+            usage();
+        if (blb_opt(&op, o, v))
+            continue;
         if (strcmp(o, "--n") == 0)
-            n = (unsigned)bench_arg_long("bench_sync", o, v, 1, 1000000);
+            n = (unsigned)bench_arg_long(BENCH_NAME, o, v, 1, 1000000);
         else if (strcmp(o, "--runs") == 0)
-            runs = (int)bench_arg_long("bench_sync", o, v, 0, MAX_RUNS);
+            runs = (int)bench_arg_long(BENCH_NAME, o, v, 0, BLB_MAX_RUNS);
         else if (strcmp(o, "--mem-changes") == 0)
-            mem = (unsigned)bench_arg_long("bench_sync", o, v, 0, 1000000);
+            mem = (unsigned)bench_arg_long(BENCH_NAME, o, v, 0, 1000000);
         else if (strcmp(o, "--devices") == 0)
-            ndev = device_list(v, devlist, 8);
+            ndev = device_list(v, devlist);
         else if (strcmp(o, "--secs") == 0)
-            secs = (int)bench_arg_long("bench_sync", o, v, 1, 120);
-        else if (strcmp(o, "--tmp") == 0)
-            tmp = v;
+            secs = (int)bench_arg_long(BENCH_NAME, o, v, 1, 120);
         else if (strcmp(o, "--postgres") == 0)
-            pg_conninfo = v;
+            blb_pg_conninfo = v;
         else if (strcmp(o, "--servers") == 0)
-            nservers = (int)bench_arg_long("bench_sync", o, v, 1, 4);
+            nservers = (int)bench_arg_long(BENCH_NAME, o, v, 1, 4);
         else if (strcmp(o, "--label") == 0)
             load_label = v;
-        else if (strcmp(o, "--json") == 0)
-            json = v;
-        else if (strcmp(o, "--linkbook") == 0)
-            cli_path = v;
-        else if (strcmp(o, "--linkbookd") == 0)
-            srv_path = v;
         else {
             fprintf(stderr, "bench_sync: unknown option %s\n", o);
             return 2;
@@ -1323,27 +864,17 @@ int main(int argc, char **argv)
     if (ndev == 0)
         devlist[ndev++] = devices;
     devices = devlist[ndev - 1];
-    if (!cli_path || !srv_path || access(cli_path, X_OK) || access(srv_path, X_OK)) {
+    if ((rc = blb_init(argc, argv, op.tmp)) >= 0)
+        return rc;
+    cli_path = op.cli;
+    if (!cli_path || !blb_srv_path || access(cli_path, X_OK) || access(blb_srv_path, X_OK)) {
         fprintf(stderr, "bench_sync: --linkbook and --linkbookd must name the built "
                         "commands\n");
+        bench_cleanup();
         return 2;
     }
-    ssize_t len = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    if (len <= 0) {
-        fprintf(stderr, "bench_sync: cannot find this program (/proc/self/exe)\n");
-        return 1;
-    }
-    self_exe[len] = '\0';
-    if (lb_crypto_init() != LB_OK || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return 1;
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(work, sizeof work, "%s/linkbook-bench-sync.XXXXXX", tmp);
-    if (!mkdtemp(work)) {
-        fprintf(stderr, "bench_sync: cannot make a directory under %s\n", tmp);
-        return 1;
-    }
     fprintf(stderr, "sync bench in %s; %u contacts, %d runs; memory %u changes; load %d "
-            "devices for %d s; libcurl %s\n", work, n, runs, mem, devices, secs,
+            "devices for %d s; libcurl %s\n", blb_work, n, runs, mem, devices, secs,
             curl_version_info(CURLVERSION_NOW)->version);
     if (runs > 0)
         bench_runs(n, runs);
@@ -1355,9 +886,9 @@ int main(int argc, char **argv)
     printf("\nsync on 127.0.0.1 (real client and linkbookd; %u contacts with 600-byte notes; "
            "medians of %d run%s unless \"1 run\")\n", n, runs, runs == 1 ? "" : "s");
     print_table();
-    if (json)
-        write_json(json, n, runs, mem, devices, secs);
-    cleanup();
+    if (op.json)
+        write_json(op.json, n, runs, mem, devices, secs);
+    bench_cleanup();
     curl_global_cleanup();
     return 0;
 }

@@ -21,8 +21,6 @@
 
 #define MAX_WORKERS 50
 
-static const char *cli_path;
-
 /* Worker i: enrolled, people and goals, visits up to share changes, pushed. */
 static size_t fill_caseload(blb_server *sv, blb_device *sup, int i, size_t share)
 {
@@ -44,21 +42,18 @@ static size_t fill_caseload(blb_server *sv, blb_device *sup, int i, size_t share
     return rep.pushed;
 }
 
+/* What the last `linkbook sync` said it pulled. */
 static size_t report_pulled(void)
 {
-    char path[4300];
-    json_t *doc;
-    size_t n = 0;
-    snprintf(path, sizeof path, "%s/cli-sync.out", blb_work);
-    if ((doc = json_load_file(path, 0, NULL)) != NULL)
-        n = (size_t)json_integer_value(json_object_get(doc, "pulled"));
+    json_t *doc = blb_cli_sync_report();
+    size_t n = (size_t)json_integer_value(json_object_get(doc, "pulled"));
     json_decref(doc);
     return n;
 }
 
 int main(int argc, char **argv)
 {
-    const char *tmp = "/tmp", *json = NULL;
+    blb_opts op = {.tmp = "/tmp"};
     int workers = 10, runs = 3, rc;
     long changes = 50000;
     size_t total = 0;
@@ -68,20 +63,14 @@ int main(int argc, char **argv)
     blb_device b = {0};
     for (int i = 1; i + 1 < argc && strncmp(argv[1], "--child", 7) != 0; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
+        if (blb_opt(&op, o, v))
+            continue;
         if (strcmp(o, "--workers") == 0)
             workers = (int)bench_arg_long(BENCH_NAME, o, v, 1, MAX_WORKERS);
         else if (strcmp(o, "--changes") == 0)
             changes = bench_arg_long(BENCH_NAME, o, v, 1000, 5000000);
         else if (strcmp(o, "--runs") == 0)
             runs = (int)bench_arg_long(BENCH_NAME, o, v, 1, BLB_MAX_RUNS);
-        else if (strcmp(o, "--tmp") == 0)
-            tmp = v;
-        else if (strcmp(o, "--json") == 0)
-            json = v;
-        else if (strcmp(o, "--linkbook") == 0)
-            cli_path = v;
-        else if (strcmp(o, "--linkbookd") == 0)
-            blb_srv_path = v;
         else if (strcmp(o, "--proxy") == 0)
             blb_proxy_path = v;
         else {
@@ -91,9 +80,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if ((rc = blb_init(argc, argv, tmp)) >= 0)
+    if ((rc = blb_init(argc, argv, op.tmp)) >= 0)
         return rc;
-    if (!cli_path || !blb_srv_path || !blb_proxy_path)
+    if (!op.cli || !blb_srv_path || !blb_proxy_path)
         bench_die("--linkbook, --linkbookd and --proxy are needed", NULL);
     fprintf(stderr, "bench_team in %s: %d caseloads, %ld changes, %d runs\n", blb_work, workers,
             changes, runs);
@@ -113,7 +102,7 @@ int main(int argc, char **argv)
         blb_sync(&b, "sealing the key to the new supervisor", NULL, NULL);
         blb_device_free(&s);
         w0 = blb_wire_now(&sv);
-        peak[r] = blb_cli_sync_peak(cli_path, s.dir, &secs[r]);
+        peak[r] = blb_cli_sync_peak(op.cli, s.dir, &secs[r], NULL);
         w = blb_wire_since(&sv, w0);
         pulled[r] = (double)report_pulled();
         rate[r] = pulled[r] / secs[r];
@@ -131,8 +120,8 @@ int main(int argc, char **argv)
     blb_add("team first sync: bytes up", "KB", up, runs, 0, 0);
     blb_add("team first sync: peak RSS of `linkbook sync`", "MB", peak, runs, 0, 0);
     blb_print_table("a supervisor's first sync of the team (medians, min-max)");
-    if (json)
-        blb_write_json(json, json_pack("{s:i, s:I, s:I, s:i}", "caseloads", workers,
+    if (op.json)
+        blb_write_json(op.json, json_pack("{s:i, s:I, s:I, s:i}", "caseloads", workers,
                                        "changes_asked", (json_int_t)changes, "changes_stored",
                                        (json_int_t)total, "runs", runs));
     blb_device_free(&b);
