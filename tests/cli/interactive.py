@@ -149,7 +149,9 @@ def session_main(lb, pw, person, other):
     step(s, "the prompt comes back after show", PROMPT)
     start = len(s.buf)
     s.send("show \t\t")
-    both = s.expect(r"linkbook> show \x1b\[K") is not None
+    # the listing comes after the line is echoed: wait until it has both ids
+    both = s.expect(r"(?s)(?=.*" + person + r")(?=.*" + other + r").*linkbook> show \x1b\[K") \
+        is not None
     out = s.since(start)
     report(both and person.encode() in out and other.encode() in out,
            "Tab on an empty id lists every person's id", out)
