@@ -80,13 +80,18 @@ d = json.load(open(sys.argv[1]))
 print([e["device"] for e in d["events"] if e["action"] == "export"][0])' "$tmp/sup-audit.json")
 sync_ok sup "sup: sync pushes the audit events"
 inlist=$(printf "'%s'," $changes | sed 's/,$//')
-on_server=$(sqlite3 "$SRV_DATA/linkbookd.db" "SELECT count(*) FROM envelopes WHERE device = '$DEVID_sup' AND id IN ($inlist)" 2>/dev/null)
+on_server=$(srv_sql "SELECT count(*) FROM envelopes WHERE device = '$DEVID_sup' AND id IN ($inlist)" 2>/dev/null)
 if [ "$on_server" = "$n_reads" ]; then
     ok "server: every review and export of sup is an envelope from sup's device ($on_server)"
 else
     fail "server: every review and export of sup is an envelope from sup's device" "expected $n_reads, found '$on_server'"
 fi
-sealed=$(sqlite3 "$SRV_DATA/linkbookd.db" "SELECT count(*) FROM envelopes WHERE id IN ($inlist) AND (instr(body, 'review') > 0 OR instr(body, 'export') > 0)" 2>/dev/null)
+if [ "$BACKEND" = postgres ]; then
+    in_clear="position('review'::bytea in body) > 0 OR position('export'::bytea in body) > 0"
+else
+    in_clear="instr(body, 'review') > 0 OR instr(body, 'export') > 0"
+fi
+sealed=$(srv_sql "SELECT count(*) FROM envelopes WHERE id IN ($inlist) AND ($in_clear)" 2>/dev/null)
 if [ "$sealed" = 0 ]; then ok "server: the envelopes are sealed (no 'review' or 'export' in clear)"; else fail "server: the envelopes are sealed" "found $sealed"; fi
 sync_ok sup2 "sup2: sync"
 expect_exit 0 "sup2: audit --json" -- dv sup2 audit --json
