@@ -25,7 +25,10 @@ struct lb_srvepoch {
     int failing;              /* the last write failed (logged once) */
     lb_srvepoch_log log;
     void *log_ctx;
-    pthread_mutex_t mu;       /* guards written, failing and the file */
+    pthread_mutex_t mu;       /* guards dirty and stop */
+    pthread_cond_t wake;      /* dirty or stop was set */
+    pthread_t writer;         /* raises the file (started: has_writer) */
+    int has_writer, dirty, stop;
 };
 
 /* What the file said: ok 0 when missing or unreadable. */
@@ -228,6 +231,55 @@ static lb_err check(lb_srvepoch *e, int *renewed, char *msg, size_t msglen)
     return LB_OK;
 }
 
+/* Raise the file to the store's committed high-water.  Only the writer
+ * thread calls it while the thread runs (before: open; after: close). */
+static void raise_file(lb_srvepoch *e)
+{
+    int64_t high = 0;
+    if (e->store->ops->high_water(e->store, &high) != LB_OK)
+        return;   /* the file stays behind: it claims less, which is safe */
+    if (high <= e->written && e->written >= 0)
+        return;
+    if (write_state(e->path, e->epoch, high) == 0) {
+        e->written = high;
+        e->failing = 0;
+    } else if (!e->failing) {
+        e->failing = 1;
+        logf_epoch(e->log, e->log_ctx, "cannot write %s (%s): a restore of the database "
+                   "from a backup would not be detected", e->path, strerror(errno));
+    }
+}
+
+/* Wait for notes and raise the file once for all the notes that came
+ * while it was last written. */
+static void *writer_main(void *arg)
+{
+    lb_srvepoch *e = arg;
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        while (!e->dirty && !e->stop)
+            pthread_cond_wait(&e->wake, &e->mu);
+        if (!e->dirty)
+            break;
+        e->dirty = 0;
+        pthread_mutex_unlock(&e->mu);
+        raise_file(e);
+        pthread_mutex_lock(&e->mu);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+void lb_srvepoch_note(lb_srvepoch *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->mu);
+    e->dirty = 1;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->mu);
+}
+
 lb_err lb_srvepoch_open(lb_srvstore *store, const char *path, lb_srvepoch_log log,
                         void *log_ctx, lb_srvepoch **out, int *renewed, char *msg,
                         size_t msglen)
@@ -243,41 +295,38 @@ lb_err lb_srvepoch_open(lb_srvstore *store, const char *path, lb_srvepoch_log lo
     }
     e->store = store, e->log = log, e->log_ctx = log_ctx;
     pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->wake, NULL);
     if ((err = check(e, renewed, msg, msglen)) != LB_OK) {
         e->epoch[0] = '\0';   /* nothing to note */
         lb_srvepoch_close(e);
         return err;
     }
-    lb_srvepoch_note(e);   /* writes the file when missing or behind */
+    raise_file(e);   /* writes the file when missing or behind */
+    if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
+        e->epoch[0] = '\0';
+        lb_srvepoch_close(e);
+        snprintf(msg, msglen, "cannot start the high-water file's writer thread");
+        return LB_ERR_NOMEM;
+    }
+    e->has_writer = 1;
     *out = e;
     return LB_OK;
-}
-
-void lb_srvepoch_note(lb_srvepoch *e)
-{
-    int64_t high = 0;
-    if (!e || e->store->ops->high_water(e->store, &high) != LB_OK)
-        return;   /* the file stays behind: it claims less, which is safe */
-    pthread_mutex_lock(&e->mu);
-    if (high > e->written || e->written < 0) {
-        if (write_state(e->path, e->epoch, high) == 0) {
-            e->written = high;
-            e->failing = 0;
-        } else if (!e->failing) {
-            e->failing = 1;
-            logf_epoch(e->log, e->log_ctx, "cannot write %s (%s): a restore of the database "
-                       "from a backup would not be detected", e->path, strerror(errno));
-        }
-    }
-    pthread_mutex_unlock(&e->mu);
 }
 
 void lb_srvepoch_close(lb_srvepoch *e)
 {
     if (!e)
         return;
+    if (e->has_writer) {
+        pthread_mutex_lock(&e->mu);
+        e->stop = 1;
+        pthread_cond_signal(&e->wake);
+        pthread_mutex_unlock(&e->mu);
+        pthread_join(e->writer, NULL);
+    }
     if (e->epoch[0])
-        lb_srvepoch_note(e);
+        raise_file(e);
+    pthread_cond_destroy(&e->wake);
     pthread_mutex_destroy(&e->mu);
     free(e->path);
     free(e);

@@ -6,10 +6,13 @@
  * Mechanism: a small high-water file kept outside the database,
  *     linkbookd-epoch 1 EPOCH HIGH\n
  * the epoch and the highest envelope number (lb_srvstore high_water) known
- * to be committed.  It is rewritten (temp file + rename) after every push
- * that stored something, and only after its COMMIT returned, from a fresh
- * read of the committed high-water, under a lock and only upwards; so the
- * file never claims more than the database durably holds (the store
+ * to be committed.  It is rewritten (temp file + rename) after pushes that
+ * stored something, only after their COMMIT returned, from a fresh read of
+ * the committed high-water, and only upwards; so the file never claims
+ * more than the database durably holds.  One thread writes it: a push only
+ * marks it behind, and the notes that come while it is being written are
+ * covered by the next write, so busy servers rename it once for many
+ * pushes rather than once for each (the store
  * commits with synchronous=FULL; the file is not fsynced: after a crash it
  * can only be older, i.e. claim less, or be missing or torn, which counts
  * as unknown below).
@@ -32,7 +35,8 @@
  * If it cannot be written the server still serves and logs why (restores
  * are then not detected).
  *
- * Threads: lb_srvepoch_note may be called from any thread.
+ * Threads: lb_srvepoch_note may be called from any thread; the handle runs
+ * one thread of its own, the file's writer, from open to close.
  */
 #ifndef LB_SRVEPOCH_H
 #define LB_SRVEPOCH_H
@@ -60,11 +64,13 @@ lb_err lb_srvepoch_open(lb_srvstore *store, const char *path, lb_srvepoch_log lo
                         void *log_ctx, lb_srvepoch **out, int *renewed, char *msg,
                         size_t msglen);
 
-/* After a push committed: read the store's high-water and raise the file
- * to it.  A failure is logged (once until it works again), never fatal. */
+/* After a push committed: mark the file behind; the writer thread reads
+ * the store's high-water and raises the file to it soon after.  A failed
+ * write is logged (once until it works again), never fatal. */
 void lb_srvepoch_note(lb_srvepoch *e);
 
-/* Note one last time and free e; NULL is a no-op. */
+/* Stop the writer, raise the file one last time and free e; NULL is a
+ * no-op. */
 void lb_srvepoch_close(lb_srvepoch *e);
 
 /* Force a new epoch into store and the file at path (linkbookd admin

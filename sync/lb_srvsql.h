@@ -33,6 +33,11 @@ typedef struct lb_srvsql {
      * transaction ends (commit, rollback, or the connection's put). */
     pthread_mutex_t write_mu;
     pthread_cond_t freed;
+    /* Group commit (lb_srvsql_push): pushes wait in this queue, and one of
+     * them at a time stores a run of them in one transaction. */
+    pthread_mutex_t push_mu;  /* guards push_queue, push_tail, committing */
+    struct lb_srvsql_job *push_queue, *push_tail;
+    int committing;
     lb_srvsql_conn conns[LB_SRVSQL_POOL];
     int nconns;
     char errmsg[256];

@@ -557,11 +557,28 @@ static lb_err push_report(push_ctx *p, const lb_envelope *e, const lb_srv_push_s
     return rc ? LB_ERR_NOMEM : LB_OK;
 }
 
-lb_err lb_srvsql_push(lb_srvstore *base, const lb_srv_who *who, const char *limit,
-                      const lb_envelope *envs, size_t n, const lb_srv_push_sink *sink)
+/* One push waiting to be stored: what lb_srvsql_push was given, and how
+ * it ended.  It lives on its pusher's stack until done is set. */
+typedef struct lb_srvsql_job {
+    const lb_srv_who *who;
+    const char *limit;
+    const lb_envelope *envs;
+    size_t n;
+    const lb_srv_push_sink *sink;
+    lb_err err;
+    int done;
+    pthread_cond_t wake;          /* done, or its turn to commit a group */
+    struct lb_srvsql_job *next;
+} lb_srvsql_job;
+
+#define GROUP_MAX_ENVELOPES 4000  /* envelopes one group transaction stores */
+
+/* Store job j inside the open transaction on c, under a savepoint: a job
+ * that fails leaves nothing behind and the others stand. */
+static lb_err job_run(lb_srvsql *s, lb_srvsql_conn *c, const lb_srvsql_job *j)
 {
     push_ctx *p = calloc(1, sizeof *p);   /* its caches are too big for a stack */
-    unsigned char *ok = calloc(n ? n : 1, 1);
+    unsigned char *ok = calloc(j->n ? j->n : 1, 1);
     size_t i;
     lb_err err;
     if (!ok || !p) {
@@ -569,28 +586,105 @@ lb_err lb_srvsql_push(lb_srvstore *base, const lb_srv_who *who, const char *limi
         free(p);
         return LB_ERR_NOMEM;
     }
-    p->s = (lb_srvsql *)base;
-    p->who = who;
-    p->c = lb_srvsql_get(p->s);
-    err = lb_srvsql_exec(p->s, p->c, "BEGIN IMMEDIATE", "storing a push");
-    if (!err && limit)
-        err = allowed_set(p, limit, envs, n, ok);
-    for (i = 0; i < n && !err; i++) {
-        if (limit && !ok[i])
-            err = sink->reject(sink->ctx, envs[i].id, "this person is not on your caseload")
-                  ? LB_ERR_NOMEM : LB_OK;
+    p->s = s, p->c = c, p->who = j->who;
+    err = lb_srvsql_exec(s, c, "SAVEPOINT push", "storing a push");
+    if (!err && j->limit)
+        err = allowed_set(p, j->limit, j->envs, j->n, ok);
+    for (i = 0; i < j->n && !err; i++) {
+        if (j->limit && !ok[i])
+            err = j->sink->reject(j->sink->ctx, j->envs[i].id, "this person is not on your "
+                                  "caseload") ? LB_ERR_NOMEM : LB_OK;
         else
-            err = push_report(p, &envs[i], sink);
+            err = push_report(p, &j->envs[i], j->sink);
     }
     if (!err)
         err = heads_save(p);
-    if (!err)
-        err = lb_srvsql_exec(p->s, p->c, "COMMIT", "storing a push");
-    lb_srvsql_put(p->s, p->c);
+    if (err && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK TO push", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "RELEASE push", NULL, NULL, NULL);
     free(p->list);
     free(ok);
     free(p);
     return err;
+}
+
+/* Store the jobs of group in one transaction and one commit.  A job that
+ * fails alone fails alone; when the transaction itself is lost (a failed
+ * COMMIT, or an error that ended it) every job of the group fails. */
+static void group_store(lb_srvsql *s, lb_srvsql_job *group)
+{
+    lb_srvsql_conn *c = lb_srvsql_get(s);
+    lb_srvsql_job *j;
+    lb_err err = lb_srvsql_exec(s, c, "BEGIN IMMEDIATE", "storing a push");
+    for (j = group; j && !err; j = j->next)
+        if ((j->err = job_run(s, c, j)) != LB_OK && sqlite3_get_autocommit(c->db))
+            err = j->err;
+    if (!err)
+        err = lb_srvsql_exec(s, c, "COMMIT", "storing a push");
+    for (j = group; j && err; j = j->next)
+        j->err = err;
+    lb_srvsql_put(s, c);
+}
+
+/* Take the group to commit from the queue head: a run of jobs of at most
+ * GROUP_MAX_ENVELOPES envelopes (always one at least).  Under push_mu. */
+static lb_srvsql_job *group_take(lb_srvsql *s)
+{
+    lb_srvsql_job *first = s->push_queue, *last = first;
+    size_t n = first->n;
+    while (last->next && n + last->next->n <= GROUP_MAX_ENVELOPES) {
+        last = last->next;
+        n += last->n;
+    }
+    s->push_queue = last->next;
+    if (!s->push_queue)
+        s->push_tail = NULL;
+    last->next = NULL;
+    return first;
+}
+
+/* Commit one group for the queue, as its leader (push_mu held on entry
+ * and on return): the jobs done and woken, then the next leader. */
+static void group_lead(lb_srvsql *s, const lb_srvsql_job *self)
+{
+    lb_srvsql_job *group = group_take(s), *j, *next;
+    s->committing = 1;
+    pthread_mutex_unlock(&s->push_mu);
+    group_store(s, group);
+    pthread_mutex_lock(&s->push_mu);
+    for (j = group; j; j = next) {
+        next = j->next;
+        j->done = 1;
+        if (j != self)
+            pthread_cond_signal(&j->wake);
+    }
+    s->committing = 0;
+    if (s->push_queue)
+        pthread_cond_signal(&s->push_queue->wake);
+}
+
+lb_err lb_srvsql_push(lb_srvstore *base, const lb_srv_who *who, const char *limit,
+                      const lb_envelope *envs, size_t n, const lb_srv_push_sink *sink)
+{
+    lb_srvsql *s = (lb_srvsql *)base;
+    lb_srvsql_job job = { .who = who, .limit = limit, .envs = envs, .n = n, .sink = sink };
+    pthread_cond_init(&job.wake, NULL);
+    pthread_mutex_lock(&s->push_mu);
+    if (s->push_tail)
+        s->push_tail->next = &job;
+    else
+        s->push_queue = &job;
+    s->push_tail = &job;
+    while (!job.done) {
+        if (s->committing)
+            pthread_cond_wait(&job.wake, &s->push_mu);
+        else
+            group_lead(s, &job);
+    }
+    pthread_mutex_unlock(&s->push_mu);
+    pthread_cond_destroy(&job.wake);
+    return job.err;
 }
 
 /* ---- following and pulling ----------------------------------------------- */

@@ -220,6 +220,7 @@ static void sql_close(lb_srvstore *base)
         conn_close(&s->conns[i]);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->push_mu);
     pthread_cond_destroy(&s->freed);
     free(s);
 }
@@ -272,6 +273,7 @@ lb_err lb_srvstore_sqlite_open(const char *dir, lb_srvstore **out, char *msg, si
     s->base.ops = &SQL_OPS;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->push_mu, NULL);
     pthread_cond_init(&s->freed, NULL);
     if ((err = open_pool(s, dir)) != LB_OK) {
         snprintf(msg, msglen, "%s", s->errmsg[0] ? s->errmsg : lb_strerror(err));
