@@ -108,6 +108,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/
 $(BUILD)/tests/test_proto: tests/unit/test_proto.c $(PROTO_OBJ) $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -o $@ $< $(PROTO_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# test_srvstore tests linkbookd's store, outside the core library.
+SERVER_LIB_OBJ := $(filter-out $(BUILD)/sync/linkbookd.o,$(SERVER_OBJ))
+$(BUILD)/tests/test_srvstore: tests/unit/test_srvstore.c $(SERVER_LIB_OBJ) $(PROTO_OBJ) $(LIB_A) $(wildcard tests/unit/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -pthread -o $@ $< $(SERVER_LIB_OBJ) $(PROTO_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(MHD_LIBS) $(PQ_LIBS) $(CMOCKA_LIBS)
+
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS)
 

@@ -62,6 +62,8 @@ int lb_srvsql_text(sqlite3_stmt *st, int i, const char *v);
 int64_t lb_srvsql_now_ms(void);
 
 /* The sync half, in lb_srvsql_sync.c. */
+/* Pushes waiting in the group commit's queue (for tests). */
+int lb_srvsql_queued(lb_srvsql *s);
 lb_err lb_srvsql_push(lb_srvstore *s, const lb_srv_who *who, const char *limit,
                       const lb_envelope *envs, size_t n, const lb_srv_push_sink *sink);
 lb_err lb_srvsql_followed(lb_srvstore *s, const lb_srv_who *who, lb_srv_caseload_fn fn,

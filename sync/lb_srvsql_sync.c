@@ -664,6 +664,17 @@ static void group_lead(lb_srvsql *s, const lb_srvsql_job *self)
         pthread_cond_signal(&s->push_queue->wake);
 }
 
+int lb_srvsql_queued(lb_srvsql *s)
+{
+    const lb_srvsql_job *j;
+    int n = 0;
+    pthread_mutex_lock(&s->push_mu);
+    for (j = s->push_queue; j; j = j->next)
+        n++;
+    pthread_mutex_unlock(&s->push_mu);
+    return n;
+}
+
 lb_err lb_srvsql_push(lb_srvstore *base, const lb_srv_who *who, const char *limit,
                       const lb_envelope *envs, size_t n, const lb_srv_push_sink *sink)
 {
