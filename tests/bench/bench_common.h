@@ -2,10 +2,18 @@
  * median (min-max) of a set of runs, and the visit notes they record (the
  * same generated 600-character text in every benchmark, so figures compare).
  * Header-only: each benchmark is one program.
+ *
+ * The notes are those of the reference data set (../shared/bench/
+ * peer-pouchdb): the base64 text of 450 random bytes, here drawn from a
+ * generator seeded by the record's number so that every run, and PouchDB's
+ * side (tests/bench/pouch/bench.js), make the same notes.  Such text does
+ * not compress beyond its alphabet (6 bits a character).  BENCH_NOTES=prose
+ * makes English sentences instead, which gzip shrinks several times over.
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +81,8 @@ static const char *const bench_phrases[] = {
 };
 #define NPHRASES (sizeof bench_phrases / sizeof bench_phrases[0])
 
-/* Exactly NOTE_LEN bytes of note text for record i, different per record. */
-static inline void note_text(unsigned i, char out[NOTE_LEN + 1])
+/* Exactly NOTE_LEN bytes of prose for record i, different per record. */
+static inline void note_prose(unsigned i, char out[NOTE_LEN + 1])
 {
     unsigned x = i * 2654435761u + 12345u;
     size_t len = (size_t)snprintf(out, NOTE_LEN + 1, "Contact %u. ", i);
@@ -93,6 +101,52 @@ static inline void note_text(unsigned i, char out[NOTE_LEN + 1])
     }
     out[NOTE_LEN - 1] = '.';
     out[NOTE_LEN] = '\0';
+}
+
+/* Exactly NOTE_LEN characters of base64 for record i: the standard base64
+ * of NOTE_LEN * 3 / 4 bytes from xorshift32 seeded by i (never 0), each
+ * state giving its 4 bytes low byte first. */
+static inline void note_random(unsigned i, char out[NOTE_LEN + 1])
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char raw[NOTE_LEN * 3 / 4];
+    uint32_t x = (uint32_t)i * 2654435761u ^ 0x9e3779b9u;
+    size_t k, o = 0;
+    if (!x)
+        x = 1;
+    for (k = 0; k < sizeof raw; k++) {
+        if (k % 4 == 0) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+        }
+        raw[k] = (unsigned char)(x >> (8 * (k % 4)));
+    }
+    for (k = 0; k < sizeof raw; k += 3) {
+        uint32_t v = (uint32_t)raw[k] << 16 | (uint32_t)raw[k + 1] << 8 | raw[k + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = b64[v >> 6 & 63];
+        out[o++] = b64[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* 1 when BENCH_NOTES=prose asks for English notes. */
+static inline int notes_prose(void)
+{
+    const char *v = getenv("BENCH_NOTES");
+    return v && strcmp(v, "prose") == 0;
+}
+
+/* The note of record i: the reference data set's, or prose (above). */
+static inline void note_text(unsigned i, char out[NOTE_LEN + 1])
+{
+    if (notes_prose())
+        note_prose(i, out);
+    else
+        note_random(i, out);
 }
 
 #endif

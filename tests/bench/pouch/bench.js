@@ -8,8 +8,10 @@
 //
 // The data set is linkbook's: N visits, each a contact (home, 45 minutes,
 // two categories, a date, the person) with its 600-character note, the text
-// made by note_text() in tests/bench/bench_common.h (read from that file, so
-// both sides send the same notes).  One PouchDB document per visit.
+// made by note_text() in tests/bench/bench_common.h (the same generator, and
+// for prose the phrases read from that file, so both sides send the same
+// notes): by default the reference data set's base64 of random bytes,
+// with BENCH_NOTES=prose English sentences.  One PouchDB document per visit.
 // Phases (client A and B on disk, leveldb; keep-alive connections, as a
 // browser keeps them):
 //   push      A holds N visits (written locally first, not timed) and
@@ -53,8 +55,30 @@ function phrases() {
 }
 
 const NOTE_LEN = 600;
-const PHRASES = phrases();
+const PROSE = process.env.BENCH_NOTES === 'prose';
+const PHRASES = PROSE ? phrases() : null;
+
+// note_random() of bench_common.h: base64 of 450 bytes from xorshift32.
+function noteRandom(i) {
+  const raw = Buffer.alloc((NOTE_LEN * 3) / 4);
+  let x = (Math.imul(i >>> 0, 2654435761) ^ 0x9e3779b9) >>> 0;
+  if (x === 0) x = 1;
+  for (let k = 0; k < raw.length; k++) {
+    if (k % 4 === 0) {
+      x = (x ^ (x << 13)) >>> 0;
+      x = (x ^ (x >>> 17)) >>> 0;
+      x = (x ^ (x << 5)) >>> 0;
+    }
+    raw[k] = (x >>> (8 * (k % 4))) & 255;
+  }
+  return raw.toString('base64');
+}
+
 function noteText(i) {
+  return PROSE ? noteProse(i) : noteRandom(i);
+}
+
+function noteProse(i) {
   let x = (Math.imul(i, 2654435761) + 12345) >>> 0;
   let s = `Contact ${i >>> 0}. `;
   while (s.length < NOTE_LEN) {
