@@ -75,6 +75,43 @@ static void test_proto_envelope_round_trip(void **state)
     assert_int_equal(e.body_len, 0);
 }
 
+/* An envelope through a binary body and back: ids as their 16 bytes, the
+ * rest as sent; an id that is not 32 lowercase hex digits is not written. */
+static void test_proto_binary_round_trip(void **state)
+{
+    static const char *ids[] = { ID_A, "0000000000000000000000000000000f",
+                                 "f0e1d2c3b4a5968778695a4b3c2d1e0f" };
+    lb_envelope e, back;
+    lb_buf b;
+    lb_proto_reader r;
+    lb_proto_frame f;
+    char msg[128];
+    size_t i;
+    (void)state;
+    lb_buf_init(&b, 1 << 16);
+    for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        make_env(&e, (int)(i % 2));
+        memcpy(e.id, ids[i], sizeof e.id);
+        b.len = 0;
+        assert_int_equal(lb_proto_bin_start(&b), 0);
+        assert_int_equal(lb_proto_put_envelope(&b, &e), 0);
+        assert_int_equal(lb_proto_bin_open(&r, b.data, b.len, msg, sizeof msg), LB_OK);
+        assert_int_equal(lb_proto_next(&r, &f, msg, sizeof msg), 1);
+        assert_int_equal(f.type, LB_PROTO_FRAME_ENVELOPE);
+        assert_int_equal(lb_proto_envelope_view(&f, &back, msg, sizeof msg), LB_OK);
+        assert_same_env(&e, &back);
+        assert_int_equal(lb_proto_next(&r, &f, msg, sizeof msg), 0);
+        lb_proto_envelope_clear(&e);
+    }
+    make_env(&e, 0);
+    memcpy(e.id, "0123456789ABCDEF0123456789abcdef", sizeof e.id);   /* upper case */
+    assert_int_equal(lb_proto_put_envelope(&b, &e), -1);
+    memcpy(e.id, "0123456789abcdef0123456789abcdeg", sizeof e.id);
+    assert_int_equal(lb_proto_put_envelope(&b, &e), -1);
+    lb_proto_envelope_clear(&e);
+    lb_buf_wipe(&b);
+}
+
 static void test_proto_envelope_json_shape(void **state)
 {
     lb_envelope e;
@@ -262,6 +299,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proto_envelope_round_trip),
+        cmocka_unit_test(test_proto_binary_round_trip),
         cmocka_unit_test(test_proto_envelope_json_shape),
         cmocka_unit_test(test_proto_parse_refusals),
         cmocka_unit_test(test_proto_parse_caseload_at_limit),
