@@ -41,11 +41,15 @@
  * PostgreSQL database instead of a data directory, and with --servers N
  * (1 to 4) N linkbookd processes serve it, device i talking to process
  * i mod N; --label names the load figures (default "load"); --runs 0 skips
- * the push/pull/edit runs (with --mem-changes 0: the load alone).
+ * the push/pull/edit runs (with --mem-changes 0: the load alone).  With
+ * --pace-ms MS each device syncs once every MS milliseconds instead of
+ * back to back (the devices' first syncs spread evenly over one period),
+ * and a push's latency counts from when it was due, so a server that falls
+ * behind shows it.
  *
  * usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] [--runs R]
  *        [--mem-changes N] [--devices D] [--secs S] [--tmp DIR] [--json FILE]
- *        [--postgres CONNINFO] [--servers N] [--label TEXT]
+ *        [--postgres CONNINFO] [--servers N] [--label TEXT] [--pace-ms MS]
  * --json adds the figures to FILE (a bench_local --json file: its
  * "figures" list grows, "sync" holds this run's parameters and the quoted
  * PouchDB reference); otherwise FILE is made.  Progress to stderr, the table
@@ -96,6 +100,7 @@ static int nfig;
 static const char *cli_path;
 static int nservers = 1;                   /* --servers: processes for the load */
 static const char *load_label = "load";    /* --label */
+static int pace_ms;                        /* --pace-ms: 0, back to back */
 
 /* ---- figures -------------------------------------------------------------- */
 
@@ -434,6 +439,7 @@ typedef struct loaddev {
     pthread_t th;
     const char *url;
     double deadline;
+    double period, offset;     /* --pace-ms: a sync every period s, first at offset */
     pthread_barrier_t *start;
     double *lat;
     size_t nlat, pushed, pulled, requests, failed;
@@ -471,13 +477,13 @@ static void random_id(char out[LB_PROTO_ID_LEN + 1])
 }
 
 /* POST text (len bytes, Content-Type from hdrs) to url + path; 1 when a
- * 200 answer with the binary magic came (in m); latency kept. */
+ * 200 answer with the binary magic came (in m); latency kept, counted from
+ * t0 (when the request was due) or, when t0 is 0, from now. */
 static int load_post(loaddev *d, CURL *h, const char *path, struct curl_slist *hdrs,
-                     const char *text, size_t len, membuf *m)
+                     const char *text, size_t len, membuf *m, double t0)
 {
     char url[256];
     long status = 0;
-    double t0;
     CURLcode cc;
     int ok;
     snprintf(url, sizeof url, "%s%s", d->url, path);
@@ -486,7 +492,8 @@ static int load_post(loaddev *d, CURL *h, const char *path, struct curl_slist *h
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
-    t0 = now();
+    if (t0 <= 0)
+        t0 = now();
     cc = curl_easy_perform(h);
     if (d->nlat < LAT_MAX)
         d->lat[d->nlat++] = (now() - t0) * 1e3;
@@ -543,7 +550,7 @@ static void load_pull(loaddev *d, CURL *h, struct curl_slist *hdrs, membuf *m)
     json_t *body = json_pack("{s:{s:I}}", "cursors", d->caseload, (json_int_t)d->cursor);
     json_t *ctl = NULL, *c;
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    if (text && load_post(d, h, "/v1/pull", hdrs, text, strlen(text), m)) {
+    if (text && load_post(d, h, "/v1/pull", hdrs, text, strlen(text), m, 0)) {
         d->pulled += load_frames(m, LB_PROTO_FRAME_ENVELOPE, &ctl);
         c = json_object_get(json_object_get(ctl, "cursors"), d->caseload);
         if (json_is_integer(c))
@@ -565,9 +572,23 @@ static struct curl_slist *load_headers(const char *auth, const char *ctype)
     return l;
 }
 
+/* Sleep until time t (the clock of now()); 0 if t is past the deadline. */
+static int wait_until(double t, double deadline)
+{
+    struct timespec ts;
+    if (t >= deadline)
+        return 0;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+    return 1;
+}
+
 static void *load_thread(void *arg)
 {
     loaddev *d = arg;
+    double due;
     char auth[300];
     membuf m = {0};
     lb_buf push;
@@ -585,11 +606,16 @@ static void *load_thread(void *arg)
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     }
     pthread_barrier_wait(d->start);
+    due = now() + d->offset;
     for (int i = 0; h && json_hdrs && bin_hdrs && i < LOAD_MAX_LOOPS && now() < d->deadline;
          i++) {
+        if (d->period > 0 && !wait_until(due, d->deadline))
+            break;
         if (load_push_body(d, &push) == 0 &&
-            load_post(d, h, "/v1/push", bin_hdrs, push.data, push.len, &m))
+            load_post(d, h, "/v1/push", bin_hdrs, push.data, push.len, &m,
+                      d->period > 0 ? due : 0))
             d->pushed += load_frames(&m, LB_PROTO_FRAME_ACK, NULL);
+        due += d->period;
         if (now() < d->deadline)
             load_pull(d, h, json_hdrs, &m);
     }
@@ -682,7 +708,7 @@ static void load_report(loaddev *devs, int n, double secs, double server_mb)
     free(all);
 }
 
-static void bench_load(int n, int secs)
+static void bench_load(int n, int secs, int pace)
 {
     blb_server sv = {0}, more[3];
     blb_device a = {0}, b = {0};
@@ -708,6 +734,8 @@ static void bench_load(int n, int secs)
     for (int i = 0; i < n; i++) {
         devs[i].url = i % nservers ? more[i % nservers - 1].url : sv.url;
         devs[i].start = &start;
+        devs[i].period = pace / 1e3;
+        devs[i].offset = devs[i].period * i / n;   /* spread over one period */
         if (!(devs[i].lat = malloc(LAT_MAX * sizeof *devs[i].lat)))
             bench_die("out of memory", NULL);
     }
@@ -799,9 +827,11 @@ static void write_json(const char *path, unsigned n, int runs, unsigned mem, int
     json_t *entries = json_array();
     for (int i = 0; i < nfig; i++)
         json_array_append_new(entries, fig_json(&figs[i]));
-    blb_json_merge(path, entries, "sync", json_pack(
-        "{s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "contacts", (int)n, "runs", runs,
-        "mem_changes", (int)mem, "load_devices", devices, "load_secs", secs, "curl",
+    /* The parameters under "sync", or under the label of a load of its own. */
+    blb_json_merge(path, entries, strcmp(load_label, "load") ? load_label : "sync", json_pack(
+        "{s:i, s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "contacts", (int)n, "runs", runs,
+        "mem_changes", (int)mem, "load_devices", devices, "load_secs", secs, "pace_ms", pace_ms,
+        "curl",
         curl_version_info(CURLVERSION_NOW)->version, "pouchdb_reference",
         "quoted from ../shared/bench/README.md (PouchDB 9, pouchdb-server 4.2, N=10000, "
         "medians of 3 on a 2-core machine of this kind), not measured in this run"));
@@ -823,7 +853,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_sync --linkbook PATH --linkbookd PATH [--n N] [--runs R] "
                     "[--mem-changes N] [--devices D] [--secs S] [--tmp DIR] [--json FILE] "
-                    "[--postgres CONNINFO] [--servers N] [--label TEXT]\n");
+                    "[--postgres CONNINFO] [--servers N] [--label TEXT] [--pace-ms MS]\n");
     exit(2);
 }
 
@@ -856,6 +886,8 @@ int main(int argc, char **argv)
             nservers = (int)bench_arg_long(BENCH_NAME, o, v, 1, 4);
         else if (strcmp(o, "--label") == 0)
             load_label = v;
+        else if (strcmp(o, "--pace-ms") == 0)
+            pace_ms = (int)bench_arg_long(BENCH_NAME, o, v, 0, 60000);
         else {
             fprintf(stderr, "bench_sync: unknown option %s\n", o);
             return 2;
@@ -882,7 +914,7 @@ int main(int argc, char **argv)
         bench_memory(mem);
     for (int i = 0; i < ndev; i++)
         if (devlist[i] > 0)
-            bench_load(devlist[i], secs);
+            bench_load(devlist[i], secs, pace_ms);
     printf("\nsync on 127.0.0.1 (real client and linkbookd; %u contacts with 600-byte notes; "
            "medians of %d run%s unless \"1 run\")\n", n, runs, runs == 1 ? "" : "s");
     print_table();

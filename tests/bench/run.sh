@@ -15,7 +15,9 @@
 # BENCH_SYNC_MEM (changes pulled by `linkbook sync` for its peak memory,
 # default 100000; 0 skips), BENCH_SYNC_DEVICES (concurrent devices of the
 # load generator, default 200; 0 skips), BENCH_SYNC_SECS (its length,
-# default 10); for the 200-device load on PostgreSQL with one and two
+# default 10); BENCH_PACED_DEVICES and BENCH_PACED_MS (the same load paced:
+# each device syncs once every BENCH_PACED_MS, default 500 devices and 1000
+# ms; 0 ms skips); for the 200-device load on PostgreSQL with one and two
 # linkbookd processes (then a side-by-side table of the three): BENCH_PG (a
 # conninfo), else LB_TEST_PG, else a throwaway cluster (tests/pg_cluster.sh);
 # skipped, saying so, without PostgreSQL (BENCH_PG_DEVICES, default 200; 0
@@ -41,6 +43,7 @@ set -u
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     : "${BENCH_N:=2000}" "${BENCH_RUNS:=2}" "${BENCH_SYNC_N:=2000}" "${BENCH_SYNC_RUNS:=1}"
     : "${BENCH_SYNC_MEM:=0}" "${BENCH_SYNC_DEVICES:=50}" "${BENCH_SYNC_SECS:=3}"
+    : "${BENCH_PACED_DEVICES:=50}"
     : "${BENCH_PEER_N:=1000}" "${BENCH_PEER_RUNS:=2}" "${BENCH_TEAM_CHANGES:=5000}"
     : "${BENCH_TEAM_RUNS:=2}" "${BENCH_GROWTH_SIZES:=1000,10000}" "${BENCH_GROWTH_REPS:=3}"
     : "${BENCH_PG_DEVICES:=50}"
@@ -90,6 +93,17 @@ st=$?
 if [ "$st" -ne 0 ]; then
     echo "run.sh: the sync benchmark failed (exit $st)" >&2
     exit 1
+fi
+# Devices paced (BENCH_PACED_DEVICES, default 500): each syncs once every
+# BENCH_PACED_MS (default 1000; 0 skips), the first syncs spread over one
+# period; a push's latency counts from when it was due.
+if [ "${BENCH_PACED_MS:-1000}" -gt 0 ]; then
+    "$SYNC" --linkbook "$BUILD_DIR/linkbook" --linkbookd "$BUILD_DIR/linkbookd" \
+        --runs 0 --mem-changes 0 --devices "${BENCH_PACED_DEVICES:-500}" \
+        --secs "${BENCH_SYNC_SECS:-10}" --pace-ms "${BENCH_PACED_MS:-1000}" \
+        --label "paced load (a sync every ${BENCH_PACED_MS:-1000} ms)" --tmp "${BENCH_TMP:-/tmp}" \
+        --json "$BUILD_DIR/bench.json" 2>&1 ||
+        { echo "run.sh: the paced load failed" >&2; exit 1; }
 fi
 
 REVIEW="$BUILD_DIR/bench/bench_review"
