@@ -34,11 +34,55 @@ static const char SQL_ONE[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
     "FROM changes WHERE seq = ?1";
 
+/* Append text and a '|' to ad at *n; 0 when it would not fit. */
+static int ad_add(char ad[AD_MAX], size_t *n, const char *text, size_t len)
+{
+    if (*n + len >= AD_MAX)
+        return 0;
+    memcpy(ad + *n, text, len);
+    *n += len;
+    ad[(*n)++] = '|';
+    return 1;
+}
+
+static int ad_adds(char ad[AD_MAX], size_t *n, const char *text)
+{
+    return ad_add(ad, n, text, strlen(text));
+}
+
+/* Decimal digits of v into buf (at least 21 bytes), after a '-' when
+ * negative; their count. */
+static size_t decimal(uint64_t v, int negative, char *buf)
+{
+    char tmp[20];
+    size_t n = 0, i, sign = negative != 0;
+    if (negative)
+        buf[0] = '-';
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        buf[sign + i] = tmp[n - 1 - i];
+    return sign + n;
+}
+
+/* "lbc1|id|kind|record|person|caseload|hlc|device|schema" (hlc and schema
+ * in decimal); its length, 0 when it does not fit.  Built by hand: it is
+ * made for every change written or read. */
 static size_t change_ad(const lb_change *c, char ad[AD_MAX])
 {
-    int n = snprintf(ad, AD_MAX, "lbc1|%s|%s|%s|%s|%s|%" PRIu64 "|%s|%d", c->id, c->kind,
-                     c->record, c->person, c->caseload, c->hlc, c->device, c->schema);
-    return n > 0 && n < AD_MAX ? (size_t)n : 0;
+    char num[24];
+    size_t n = 0;
+    uint64_t schema = c->schema < 0 ? (uint64_t)0 - (uint64_t)c->schema : (uint64_t)c->schema;
+    if (!ad_add(ad, &n, "lbc1", 4) || !ad_adds(ad, &n, c->id) ||
+        !ad_adds(ad, &n, c->kind) || !ad_adds(ad, &n, c->record) ||
+        !ad_adds(ad, &n, c->person) || !ad_adds(ad, &n, c->caseload) ||
+        !ad_add(ad, &n, num, decimal(c->hlc, 0, num)) || !ad_adds(ad, &n, c->device) ||
+        !ad_add(ad, &n, num, decimal(schema, c->schema < 0, num)))
+        return 0;
+    ad[--n] = '\0'; /* no '|' after the last */
+    return n;
 }
 
 void lb_change_clear(lb_change *c)
