@@ -97,10 +97,12 @@ void lb_change_clear(lb_change *c)
     c->prev = NULL;
 }
 
+/* What a change's content usually fits in (a contact with a long note). */
+#define CONTENT_GUESS 1024
+
 /* Seal the content of c, {"a": author, "f": fields, "p": prev stamps (when
- * any)}, built around the fields already serialised (ftext). */
-static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
-                          unsigned char **out, size_t *outlen)
+ * any)}, serialised once into one buffer. */
+static lb_err change_seal(lb_store *s, const lb_change *c, unsigned char **out, size_t *outlen)
 {
     char ad[AD_MAX];
     size_t adlen = change_ad(c, ad);
@@ -108,8 +110,9 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     lb_buf b;
     lb_err err = LB_OK;
     lb_buf_init(&b, LB_BODY_MAX);
-    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author) ||
-        lb_buf_adds(&b, ",\"f\":") || lb_buf_adds(&b, ftext) ||
+    if (!author || lb_buf_reserve(&b, CONTENT_GUESS) || lb_buf_adds(&b, "{\"a\":") ||
+        lb_buf_add_json(&b, author) || lb_buf_adds(&b, ",\"f\":") ||
+        lb_buf_add_json(&b, c->fields) ||
         (c->prev && (lb_buf_adds(&b, ",\"p\":") || lb_buf_add_json(&b, c->prev))) ||
         lb_buf_adds(&b, "}"))
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
@@ -125,7 +128,7 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     return err;
 }
 
-static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, int synced)
+static lb_err change_insert(lb_store *s, const lb_change *c, int synced)
 {
     sqlite3_stmt *st = lb_store_stmt(s, synced ? SQL_INSERT_SYNCED : SQL_INSERT);
     unsigned char *body = NULL;
@@ -134,7 +137,7 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, 
     lb_err err;
     if (!st)
         return LB_ERR_INTERNAL;
-    err = change_seal(s, c, ftext, &body, &len);
+    err = change_seal(s, c, &body, &len);
     if (err) {
         free(body);
         return err;
@@ -159,15 +162,7 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, 
 static lb_err change_keep(lb_store *s, const lb_change *c, int fresh, int synced)
 {
     lb_change kept = *c;
-    lb_buf f;
-    lb_err err = LB_OK;
-    lb_buf_init(&f, LB_BODY_MAX);
-    if (lb_buf_add_json(&f, c->fields) != 0)
-        err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
-                            LB_BODY_MAX);
-    if (!err)
-        err = change_insert(s, c, f.data, synced);
-    lb_buf_wipe(&f);
+    lb_err err = change_insert(s, c, synced);
     kept.seq = sqlite3_last_insert_rowid(s->db);
     if (err)
         return err;
