@@ -1,4 +1,5 @@
 /* lb_buf.c - growable byte buffer with a hard cap (see lb_buf.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,34 @@ static int grow(lb_buf *b, size_t need)
     return 0;
 }
 
-int lb_buf_add(lb_buf *b, const void *p, size_t n)
+int lb_buf_reserve(lb_buf *b, size_t n)
 {
+    if (n > b->max)
+        return -1;
+    return n + 1 > b->cap ? grow(b, n + 1) : 0;
+}
+
+/* n more bytes at the end, still NUL-terminated after them: where they
+ * go, for the caller to fill; NULL when memory or the cap runs out. */
+static char *extend(lb_buf *b, size_t n)
+{
+    char *at;
     if (n > b->max - b->len)
-        return -1;
+        return NULL;
     if (b->len + n + 1 > b->cap && grow(b, b->len + n + 1) != 0)
-        return -1;
-    memcpy(b->data + b->len, p, n);
+        return NULL;
+    at = b->data + b->len;
     b->len += n;
     b->data[b->len] = '\0';
+    return at;
+}
+
+int lb_buf_add(lb_buf *b, const void *p, size_t n)
+{
+    char *at = extend(b, n);
+    if (!at)
+        return -1;
+    memcpy(at, p, n);
     return 0;
 }
 
@@ -53,17 +73,62 @@ int lb_buf_adds(lb_buf *b, const char *s)
     return lb_buf_add(b, s, strlen(s));
 }
 
+#define BYTES_1 UINT64_C(0x0101010101010101)
+#define BYTES_80 UINT64_C(0x8080808080808080)
+
+/* Does w hold a byte that a JSON string must escape (below 0x20, '"' or
+ * a backslash)?  Bytes from 0x80 up are never one. */
+static int needs_escape8(uint64_t w)
+{
+    uint64_t q = w ^ (BYTES_1 * '"'), bs = w ^ (BYTES_1 * '\\');
+    uint64_t below = (w - BYTES_1 * 0x20) & ~w;
+    return ((below | ((q - BYTES_1) & ~q) | ((bs - BYTES_1) & ~bs)) & BYTES_80) != 0;
+}
+
 /* A JSON string: runs that need no escape are copied whole (jansson's own
- * dumper decodes every character, which dominated a change's cost). */
+ * dumper decodes every character, which dominated a change's cost), and
+ * found eight bytes at a time. */
+/* Is there nothing to escape in the n bytes at u? */
+static int needs_no_escape(const unsigned char *u, size_t n)
+{
+    size_t i = 0;
+    uint64_t w;
+    if (n < 8) {
+        for (; i < n; i++)
+            if (u[i] < 0x20 || u[i] == '"' || u[i] == '\\')
+                return 0;
+        return 1;
+    }
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, u + i, 8);
+        if (needs_escape8(w))
+            return 0;
+    }
+    memcpy(&w, u + n - 8, 8); /* the last bytes, overlapping what was seen */
+    return !needs_escape8(w);
+}
+
 static int add_json_string(lb_buf *b, const char *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)p;
     size_t i = 0, run = 0;
+    char *at;
+    if (needs_no_escape(u, n)) { /* the usual case: copied in one go */
+        if (n > b->max || !(at = extend(b, n + 2)))
+            return -1;
+        at[0] = '"';
+        memcpy(at + 1, p, n);
+        at[n + 1] = '"';
+        return 0;
+    }
     if (lb_buf_add(b, "\"", 1))
         return -1;
     for (;;) {
         char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        uint64_t w;
+        while (i + 8 <= n && (memcpy(&w, u + i, 8), !needs_escape8(w)))
+            i += 8;
         while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
             i++;
         if (lb_buf_add(b, p + run, i - run))

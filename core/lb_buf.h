@@ -21,6 +21,10 @@ typedef struct lb_buf {
 /* An empty buffer that may grow to max bytes. */
 void lb_buf_init(lb_buf *b, size_t max);
 
+/* Make room for n bytes in all (at most the cap) so that appends up to
+ * there do not reallocate; 0, or -1 when memory or the cap runs out. */
+int lb_buf_reserve(lb_buf *b, size_t n);
+
 /* Append n bytes of p (or a C string); 0 on success, -1 when memory or the
  * cap runs out. */
 int lb_buf_add(lb_buf *b, const void *p, size_t n);

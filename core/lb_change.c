@@ -34,11 +34,55 @@ static const char SQL_ONE[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
     "FROM changes WHERE seq = ?1";
 
+/* Append text and a '|' to ad at *n; 0 when it would not fit. */
+static int ad_add(char ad[AD_MAX], size_t *n, const char *text, size_t len)
+{
+    if (*n + len >= AD_MAX)
+        return 0;
+    memcpy(ad + *n, text, len);
+    *n += len;
+    ad[(*n)++] = '|';
+    return 1;
+}
+
+static int ad_adds(char ad[AD_MAX], size_t *n, const char *text)
+{
+    return ad_add(ad, n, text, strlen(text));
+}
+
+/* Decimal digits of v into buf (at least 21 bytes), after a '-' when
+ * negative; their count. */
+static size_t decimal(uint64_t v, int negative, char *buf)
+{
+    char tmp[20];
+    size_t n = 0, i, sign = negative != 0;
+    if (negative)
+        buf[0] = '-';
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        buf[sign + i] = tmp[n - 1 - i];
+    return sign + n;
+}
+
+/* "lbc1|id|kind|record|person|caseload|hlc|device|schema" (hlc and schema
+ * in decimal); its length, 0 when it does not fit.  Built by hand: it is
+ * made for every change written or read. */
 static size_t change_ad(const lb_change *c, char ad[AD_MAX])
 {
-    int n = snprintf(ad, AD_MAX, "lbc1|%s|%s|%s|%s|%s|%" PRIu64 "|%s|%d", c->id, c->kind,
-                     c->record, c->person, c->caseload, c->hlc, c->device, c->schema);
-    return n > 0 && n < AD_MAX ? (size_t)n : 0;
+    char num[24];
+    size_t n = 0;
+    uint64_t schema = c->schema < 0 ? (uint64_t)0 - (uint64_t)c->schema : (uint64_t)c->schema;
+    if (!ad_add(ad, &n, "lbc1", 4) || !ad_adds(ad, &n, c->id) ||
+        !ad_adds(ad, &n, c->kind) || !ad_adds(ad, &n, c->record) ||
+        !ad_adds(ad, &n, c->person) || !ad_adds(ad, &n, c->caseload) ||
+        !ad_add(ad, &n, num, decimal(c->hlc, 0, num)) || !ad_adds(ad, &n, c->device) ||
+        !ad_add(ad, &n, num, decimal(schema, c->schema < 0, num)))
+        return 0;
+    ad[--n] = '\0'; /* no '|' after the last */
+    return n;
 }
 
 void lb_change_clear(lb_change *c)
@@ -53,10 +97,12 @@ void lb_change_clear(lb_change *c)
     c->prev = NULL;
 }
 
+/* What a change's content usually fits in (a contact with a long note). */
+#define CONTENT_GUESS 1024
+
 /* Seal the content of c, {"a": author, "f": fields, "p": prev stamps (when
- * any)}, built around the fields already serialised (ftext). */
-static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
-                          unsigned char **out, size_t *outlen)
+ * any)}, serialised once into one buffer. */
+static lb_err change_seal(lb_store *s, const lb_change *c, unsigned char **out, size_t *outlen)
 {
     char ad[AD_MAX];
     size_t adlen = change_ad(c, ad);
@@ -64,8 +110,9 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     lb_buf b;
     lb_err err = LB_OK;
     lb_buf_init(&b, LB_BODY_MAX);
-    if (!author || lb_buf_adds(&b, "{\"a\":") || lb_buf_add_json(&b, author) ||
-        lb_buf_adds(&b, ",\"f\":") || lb_buf_adds(&b, ftext) ||
+    if (!author || lb_buf_reserve(&b, CONTENT_GUESS) || lb_buf_adds(&b, "{\"a\":") ||
+        lb_buf_add_json(&b, author) || lb_buf_adds(&b, ",\"f\":") ||
+        lb_buf_add_json(&b, c->fields) ||
         (c->prev && (lb_buf_adds(&b, ",\"p\":") || lb_buf_add_json(&b, c->prev))) ||
         lb_buf_adds(&b, "}"))
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
@@ -81,7 +128,7 @@ static lb_err change_seal(lb_store *s, const lb_change *c, const char *ftext,
     return err;
 }
 
-static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, int synced)
+static lb_err change_insert(lb_store *s, const lb_change *c, int synced)
 {
     sqlite3_stmt *st = lb_store_stmt(s, synced ? SQL_INSERT_SYNCED : SQL_INSERT);
     unsigned char *body = NULL;
@@ -90,7 +137,7 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, 
     lb_err err;
     if (!st)
         return LB_ERR_INTERNAL;
-    err = change_seal(s, c, ftext, &body, &len);
+    err = change_seal(s, c, &body, &len);
     if (err) {
         free(body);
         return err;
@@ -115,15 +162,7 @@ static lb_err change_insert(lb_store *s, const lb_change *c, const char *ftext, 
 static lb_err change_keep(lb_store *s, const lb_change *c, int fresh, int synced)
 {
     lb_change kept = *c;
-    lb_buf f;
-    lb_err err = LB_OK;
-    lb_buf_init(&f, LB_BODY_MAX);
-    if (lb_buf_add_json(&f, c->fields) != 0)
-        err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
-                            LB_BODY_MAX);
-    if (!err)
-        err = change_insert(s, c, f.data, synced);
-    lb_buf_wipe(&f);
+    lb_err err = change_insert(s, c, synced);
     kept.seq = sqlite3_last_insert_rowid(s->db);
     if (err)
         return err;

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,19 @@ static int is_control(unsigned long cp)
     return (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
 }
 
+#define BYTES_1 UINT64_C(0x0101010101010101)
+#define BYTES_80 UINT64_C(0x8080808080808080)
+#define BYTES_20 UINT64_C(0x2020202020202020)
+#define BYTES_7F UINT64_C(0x7F7F7F7F7F7F7F7F)
+
+/* Are all 8 bytes of w printable ASCII (0x20-0x7E)?  (A byte below 0x20
+ * or 0x7F turns up as a borrow into its top bit.) */
+static int ascii_printable8(uint64_t w)
+{
+    uint64_t x = w ^ BYTES_7F;
+    return ((w | ((w - BYTES_20) & ~w) | ((x - BYTES_1) & ~x)) & BYTES_80) == 0;
+}
+
 lb_err lb_text_check(const char *field, const char *text, size_t maxlen,
                      char *msg, size_t msglen)
 {
@@ -237,7 +251,18 @@ lb_err lb_text_check(const char *field, const char *text, size_t maxlen,
         return invalid(msg, msglen, "%s: too long (%zu bytes; at most %zu)", field, len, maxlen);
     while (p && *p) {
         unsigned long cp;
-        size_t n = utf8_decode(p, &cp);
+        size_t n;
+        uint64_t w;
+        /* Plain printable ASCII, eight bytes at a time: notes are mostly that. */
+        if ((size_t)(p - (const unsigned char *)text) + 8 <= len) {
+            memcpy(&w, p, 8);
+            if (ascii_printable8(w)) {
+                visible += w != BYTES_20;
+                p += 8;
+                continue;
+            }
+        }
+        n = utf8_decode(p, &cp);
         if (!n)
             return invalid(msg, msglen, "%s: not valid UTF-8 text", field);
         if (is_control(cp))

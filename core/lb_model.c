@@ -87,9 +87,25 @@ static json_t *date_or_today(lb_store *s, const char *date)
 {
     char today[11];
     if (date)
-        return json_string(date);
+        return json_string_nocheck(date);
     lb_store_today(s, today);
-    return json_string(today);
+    return json_string_nocheck(today);
+}
+
+/* o with key set to v (consumed); when o or v is missing, o is released
+ * and NULL returned, so that calls chain.  For the fields recorded most
+ * often, built without json_pack's parsing of a format. */
+static json_t *with(json_t *o, const char *key, json_t *v)
+{
+    if (!o) {
+        json_decref(v);
+        return NULL;
+    }
+    if (!v || json_object_set_new_nocheck(o, key, v) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* Write one change in the caller's transaction; fields is consumed. */
@@ -124,12 +140,28 @@ static lb_err begin_for(lb_store *s, const char *ref, char pid[LB_ID_HEX + 1], i
     return err ? err : lb_person_resolve(s, ref, pid);
 }
 
+/* A whole id as the store writes them: 32 lower-case hex digits. */
+static int whole_id(const char *ref)
+{
+    size_t i;
+    for (i = 0; i < LB_ID_HEX; i++)
+        if (!((ref[i] >= '0' && ref[i] <= '9') || (ref[i] >= 'a' && ref[i] <= 'f')))
+            return 0;
+    return ref[LB_ID_HEX] == '\0';
+}
+
 lb_err lb_person_resolve(lb_store *s, const char *ref, char id_out[LB_ID_HEX + 1])
 {
     char nhs[11], msg[160];
     lb_err err = lb_store_need_keys(s);
     if (err)
         return err;
+    /* The whole id of a person this store saw recently (a run of contacts
+     * for one caseload): that person is there, no need to look. */
+    if (ref && whole_id(ref) && lb_store_known_active(s, ref)) {
+        memcpy(id_out, ref, LB_ID_HEX + 1);
+        return LB_OK;
+    }
     if (ref && strlen(ref) >= 10 && lb_nhs_check("person", ref, nhs, msg, sizeof msg) == LB_OK &&
         lb_record_find_nhs(s, nhs, id_out) == LB_OK)
         return LB_OK;
@@ -279,9 +311,11 @@ static lb_err contact_check(lb_store *s, const lb_contact_fields *f, long *minut
 static json_t *contact_json(lb_store *s, const lb_contact_fields *f, long minutes,
                             json_t *categories, json_t *signposts)
 {
-    json_t *o = json_pack("{s:o, s:I, s:s, s:s, s:o}", "date", date_or_today(s, f->date),
-                          "minutes", (json_int_t)minutes, "mode", f->mode, "role",
-                          lb_store_role(s), "categories", categories);
+    json_t *o = with(json_object(), "date", date_or_today(s, f->date));
+    o = with(o, "minutes", json_integer((json_int_t)minutes));
+    o = with(o, "mode", json_string(f->mode));
+    o = with(o, "role", json_string(lb_store_role(s)));
+    o = with(o, "categories", categories);
     if (o && signposts)
         json_object_set_new(o, "signposts", signposts);
     else
@@ -313,9 +347,10 @@ static lb_err contact_extras(lb_store *s, const char *pid, const char *cid,
 {
     lb_err err = LB_OK;
     if (f->note)
-        err = put(s, "note", NULL, pid, json_pack("{s:o, s:s, s:o}", "text", checked_text(f->note),
-                                                  "contact", cid, "date",
-                                                  date_or_today(s, f->date)), NULL);
+        err = put(s, "note", NULL, pid,
+                  with(with(with(json_object(), "text", checked_text(f->note)), "contact",
+                            json_string_nocheck(cid)), "date", date_or_today(s, f->date)),
+                  NULL);
     if (!err && f->follow_up)
         err = put(s, "task", NULL, pid, json_pack("{s:s, s:s, s:s, s:b}", "due", f->follow_up,
                                                   "text", "follow-up after contact", "contact",

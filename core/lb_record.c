@@ -424,6 +424,7 @@ lb_err lb_record_field_stamp(lb_store *s, const char *id, const char *field,
 
 lb_err lb_record_clear_all(lb_store *s)
 {
+    lb_store_forget_active(s);
     int rc = sqlite3_exec(s->db, "DELETE FROM records; DELETE FROM nhs_index; "
                                  "DELETE FROM conflicts", NULL, NULL, NULL);
     return rc == SQLITE_OK ? LB_OK : lb_store_sqlfail(s, rc, "clearing records for a rebuild");

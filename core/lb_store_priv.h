@@ -25,9 +25,10 @@ struct lb_store {
     void *now_ctx;
     int in_tx;                  /* an explicit lb_store_begin is open */
     unsigned refs;              /* lb_store_retain calls not yet closed */
-    /* People recently seen past "referred", so that a contact need not read
-     * them again; emptied whenever any person record changes or a write is
-     * rolled back (lb_store_forget_active). */
+    /* People recently seen past "referred", so that a contact need not
+     * look them up or read them again; emptied whenever any person record
+     * changes, records are cleared or a write is rolled back
+     * (lb_store_forget_active). */
     char active[LB_ACTIVE_CACHE][LB_ID_HEX + 1];
     unsigned active_next;
     /* Random bytes for new ids, drawn from the system in blocks; refilled

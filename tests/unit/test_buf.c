@@ -49,6 +49,36 @@ static void test_buf_json_round_trips(void **state)
     json_decref(v);
 }
 
+/* Strings are scanned eight bytes at a time: a character to escape at
+ * any offset of a string of any length must still be escaped. */
+static void test_buf_json_escapes_at_every_offset(void **state)
+{
+    static const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\t', '\0'};
+    char text[40];
+    (void)state;
+    for (size_t len = 0; len <= sizeof text; len++) {
+        json_t *v;
+        memset(text, 'b', sizeof text);
+        v = json_stringn_nocheck(text, len); /* nothing to escape */
+        assert_non_null(v);
+        round_trip(v);
+        json_decref(v);
+    }
+    for (size_t len = 1; len <= sizeof text; len++)
+        for (size_t k = 0; k < sizeof special; k++)
+            for (size_t at = 0; at < len; at++) {
+                json_t *v;
+                memset(text, 'a', len);
+                if (len >= 12 && at != 9 && at != 10)
+                    memcpy(text + 9, "\xc3\xa9", 2); /* a two-byte character, copied as is */
+                text[at] = special[k];
+                v = json_stringn_nocheck(text, len);
+                assert_non_null(v);
+                round_trip(v);
+                json_decref(v);
+            }
+}
+
 static void test_buf_json_depth_is_bounded(void **state)
 {
     json_t *v = json_array(), *cur = v;
@@ -74,6 +104,7 @@ int main(void)
         cmocka_unit_test(test_buf_cap_is_hard),
         cmocka_unit_test(test_buf_json_round_trips),
         cmocka_unit_test(test_buf_json_depth_is_bounded),
+        cmocka_unit_test(test_buf_json_escapes_at_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -514,6 +514,37 @@ static void test_codes_text_maxlen(void **state)
     assert_non_null(strstr(msg, "5"));
 }
 
+/* Long text is checked eight bytes at a time: a bad byte at any offset,
+ * and the one visible character among spaces, must be seen all the same. */
+static void test_codes_text_checked_at_every_offset(void **state)
+{
+    static const char *const bad[] = {"\x01", "\x7f", "\x1b", "\xff", "\x80", "\xc2\x85",
+                                      "\xed\xa0\x80", "\xc3"};
+    char text[64];
+    int wrong = 0;
+    (void)state;
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        for (size_t at = 0; at + strlen(bad[b]) < 40; at++) {
+            memset(text, 'a', 40);
+            text[40] = '\0';
+            memcpy(text + at, bad[b], strlen(bad[b]));
+            wrong += text_wrongly_accepted(text, 100);
+        }
+    for (size_t at = 0; at < 40; at++) {
+        memset(text, ' ', 40);
+        text[40] = '\0';
+        wrong += text_wrongly_accepted(text, 100);
+        text[at] = 'x';
+        text_ok(text, 100);
+        text[at] = '\n';
+        wrong += text_wrongly_accepted(text, 100);
+        memcpy(text + at, "\xc3\xa9", at + 2 <= 40 ? 2 : 1);
+        if (at + 2 <= 40)
+            text_ok(text, 100);
+    }
+    assert_int_equal(wrong, 0);
+}
+
 static void test_codes_message_truncated_safely(void **state)
 {
     char msg[8];
@@ -558,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_codes_text_del_and_c1_refused),
         cmocka_unit_test(test_codes_text_newline_and_tab_accepted),
         cmocka_unit_test(test_codes_text_maxlen),
+        cmocka_unit_test(test_codes_text_checked_at_every_offset),
         cmocka_unit_test(test_codes_message_truncated_safely),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -406,9 +406,62 @@ static void test_store_no_plaintext_on_disk(void **state)
     free(dir);
 }
 
+/* A store written before records were kept in insertion order (schema 5:
+ * one b-tree keyed by id) is upgraded on open with every record as it was,
+ * and records as before afterwards. */
+static const char records_by_id[] =
+    "BEGIN;"
+    "CREATE TABLE records_old (id TEXT PRIMARY KEY, kind TEXT NOT NULL, person TEXT NOT NULL,"
+    " created INTEGER NOT NULL, change INTEGER, body BLOB,"
+    " CHECK ((change IS NULL) <> (body IS NULL))) WITHOUT ROWID;"
+    "INSERT INTO records_old SELECT id, kind, person, created, change, body FROM records;"
+    "DROP TABLE records;"
+    "ALTER TABLE records_old RENAME TO records;"
+    "CREATE INDEX records_person ON records(person, created);"
+    "PRAGMA user_version = 5;"
+    "COMMIT;";
+
+static void test_store_upgrades_records_to_insertion_order(void **state)
+{
+    char *dir = lb_test_tmpdir(), *path = join(dir, "store"), p[LB_ID_HEX + 1];
+    char g[LB_ID_HEX + 1], *before, *after;
+    lb_contact_fields cf = {"home", "40", "psychosocial", NULL, "Talked about the allotment.",
+                            NULL, NULL};
+    lb_store *s = lb_test_store(dir);
+    lb_record *r = NULL;
+    (void)state;
+    lb_test_person(s, "Edna", "Upgrade", p);
+    lb_test_ok(s, lb_contact_add(s, p, &cf, NULL)); /* the person: a merged, sealed state */
+    lb_test_ok(s, lb_goal_add(s, p, "Walk to the shop", "physical activity", NULL, g));
+    before = lb_test_dump(s);
+    lb_store_close(s);
+    lb_test_sql(path, records_by_id);
+    assert_int_equal(lb_test_sql_int(path, "PRAGMA user_version"), 5);
+    lb_test_ok(s, lb_store_open(path, &s));
+    lb_test_ok(s, lb_store_unlock(s, LB_TEST_PASS, strlen(LB_TEST_PASS)));
+    after = lb_test_dump(s);
+    assert_string_equal(before, after);
+    lb_test_ok(s, lb_store_check(s));
+    lb_test_ok(s, lb_contact_add(s, p, &cf, NULL));
+    lb_test_ok(s, lb_goal_status(s, g, "achieved")); /* merges into a record made before */
+    lb_test_ok(s, lb_record_get(s, g, &r));
+    assert_string_equal(json_string_value(json_object_get(r->fields, "status")), "achieved");
+    lb_record_free(r);
+    lb_store_close(s);
+    assert_true(lb_test_sql_int(path, "PRAGMA user_version") >= 6);
+    assert_int_equal(lb_test_sql_int(path, "SELECT count(*) FROM sqlite_schema WHERE "
+                                           "name = 'records' AND sql LIKE '%WITHOUT ROWID%'"), 0);
+    free(before);
+    free(after);
+    free(path);
+    lb_test_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_upgrades_records_to_insertion_order),
         cmocka_unit_test(test_store_wrong_passphrase_changes_nothing),
         cmocka_unit_test(test_store_retain_closes_at_the_last_close),
         cmocka_unit_test(test_store_passwd_rewraps_without_reencrypting),
