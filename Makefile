@@ -4,6 +4,7 @@
 #   make test       build and run every test; prints "N passed, N failed"
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks, built with optimisation
+#   make bench-instr instructions per sync as the store grows (callgrind; needs valgrind)
 #   make install PREFIX=/usr/local DESTDIR=   /   make uninstall   /   make clean
 
 PREFIX ?= /usr/local
@@ -123,6 +124,10 @@ BENCH_CLIENT_BIN := $(patsubst %,$(BUILD)/bench/%,bench_sync bench_peer bench_te
 $(BENCH_CLIENT_BIN): $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_lb.h tests/bench/bench_common.h $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
 
+# bench_growth counted by callgrind (tests/bench/growth_instr.sh).
+$(BUILD)/bench/bench_growth_instr: tests/bench/bench_growth.c tests/bench/bench_lb.h tests/bench/bench_common.h $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) | $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -DBENCH_CALLGRIND -pthread -o $@ $< $(PROTO_OBJ) $(CLIENT_OBJ) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) $(CURL_LIBS)
+
 $(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c | $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 
@@ -141,6 +146,10 @@ asan:
 bench:
 	$(MAKE) BUILD=build-bench OPT="-O2 -DNDEBUG" all build-bench/bench/.built
 	sh tests/bench/run.sh build-bench
+
+bench-instr:
+	$(MAKE) BUILD=build-bench OPT="-O2 -DNDEBUG" all build-bench/bench/bench_growth_instr
+	sh tests/bench/growth_instr.sh build-bench
 
 $(BUILD)/bench/.built: $(BENCH_BIN)
 	touch $@
@@ -170,4 +179,4 @@ uninstall:
 clean:
 	rm -rf build build-asan build-bench
 
-.PHONY: all test asan bench demo install uninstall clean checksymbols
+.PHONY: all test asan bench bench-instr demo install uninstall clean checksymbols

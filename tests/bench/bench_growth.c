@@ -5,7 +5,12 @@
  * One fresh linkbookd on 127.0.0.1; supervisor B and worker A (people and
  * goals synced).  For each size in --sizes (ascending): A records visits
  * (a contact and its 600-character note: 2 records each) until it holds
- * that many records, pushes them, and B pulls them (not timed).  Then
+ * that many records, pushes them, and B pulls them (not timed).  Both
+ * stores are then closed and opened again, so that the write-ahead log the
+ * growth left is checkpointed there and not in a measured sync, and
+ * --warmup untimed rounds of the syncs below follow: every size is
+ * measured from the same state (a fresh store handle, warm caches, the
+ * goals already edited, so each edit is the same kind of merge).  Then
  * --reps times:
  *   no-op    B syncs with nothing new: milliseconds, requests;
  *   edits    100 goal status changes on A; sync A, then B: milliseconds
@@ -16,13 +21,69 @@
  * ratios on a busy machine).
  *
  * usage: bench_growth --linkbookd PATH [--sizes 1000,10000,100000]
- *        [--reps R] [--tmp DIR] [--json FILE]
+ *        [--reps R] [--warmup W] [--tmp DIR] [--json FILE]
  */
 #define _DEFAULT_SOURCE /* mkdtemp */
 #define BENCH_NAME "bench_growth"
 #include "bench_lb.h"
 
 #define MAX_SIZES 6
+
+/* Built with -DBENCH_CALLGRIND (tests/bench/growth_instr.sh), each measured
+ * sync is counted by callgrind alone (the program runs with instrumentation
+ * off): one dump per sync, named "<sync> <size>", and the SQLite pages the
+ * store read and wrote during it on stderr.  A GET /healthz before and
+ * after it marks the server's share when linkbookd runs under callgrind
+ * with a dump per request.  Counts that machine noise does not move, for
+ * telling a real cost that grows with the store from a busy machine. */
+#ifdef BENCH_CALLGRIND
+#include <valgrind/callgrind.h>
+#include "lb_store_priv.h"
+
+static int db_count(lb_store *s, int op)
+{
+    int cur = 0, hi = 0;
+    sqlite3_db_status(s->db, op, &cur, &hi, 1);
+    return cur;
+}
+
+static void server_mark(blb_device *d)
+{
+    json_t *resp = NULL;
+    blb_check_client(lb_client_get(d->c, "/healthz", NULL, &resp), d->c, "GET /healthz");
+    json_decref(resp);
+}
+#endif
+
+/* One sync, its report and seconds; tag names a measured one ("1000"),
+ * NULL in a warm-up. */
+static void sync_step(blb_device *d, const char *what, lb_client_report *rep, double *secs,
+                      const char *tag)
+{
+#ifdef BENCH_CALLGRIND
+    char name[160];
+    if (tag) {
+        snprintf(name, sizeof name, "%s %s", what, tag);
+        db_count(d->s, SQLITE_DBSTATUS_CACHE_MISS);
+        db_count(d->s, SQLITE_DBSTATUS_CACHE_WRITE);
+        server_mark(d);
+        CALLGRIND_START_INSTRUMENTATION;
+        CALLGRIND_ZERO_STATS;
+    }
+    blb_sync(d, what, rep, secs);
+    if (tag) {
+        CALLGRIND_DUMP_STATS_AT(name);
+        CALLGRIND_STOP_INSTRUMENTATION;
+        server_mark(d);
+        fprintf(stderr, "pages: %s: read %d, written %d\n", name,
+                db_count(d->s, SQLITE_DBSTATUS_CACHE_MISS),
+                db_count(d->s, SQLITE_DBSTATUS_CACHE_WRITE));
+    }
+#else
+    (void)tag;
+    blb_sync(d, what, rep, secs);
+#endif
+}
 
 static void edit_goals(lb_store *s, const blb_caseload *cl, int round)
 {
@@ -55,19 +116,46 @@ static void grow_to(blb_device *a, blb_device *b, const blb_caseload *cl, unsign
             records_held(*visits), ra.pushed, rb.pulled);
 }
 
+/* One round: a no-op sync on B, 100 edits on A, synced by A then B;
+ * reports and seconds of the three syncs (NULL: not wanted). */
+static void round_trip(blb_device *a, blb_device *b, const blb_caseload *cl, int *round,
+                       lb_client_report rep[3], double secs[3], const char *tag)
+{
+    lb_client_report r[3];
+    double t[3];
+    rep = rep ? rep : r;
+    secs = secs ? secs : t;
+    sync_step(b, "no-op sync", &rep[0], &secs[0], tag);
+    edit_goals(a->s, cl, (*round)++);
+    sync_step(a, "sync of 100 edits on A", &rep[1], &secs[1], tag);
+    sync_step(b, "sync of 100 edits on B", &rep[2], &secs[2], tag);
+}
+
+/* Both stores closed and opened again (closing checkpoints the growth's
+ * write-ahead log), then warmup untimed rounds. */
+static void settle(blb_device *a, blb_device *b, const blb_caseload *cl, int warmup,
+                   int *round)
+{
+    blb_device_close(a);
+    blb_device_close(b);
+    blb_device_open(a);
+    blb_device_open(b);
+    for (int i = 0; i < warmup; i++)
+        round_trip(a, b, cl, round, NULL, NULL, NULL);
+}
+
 static void measure_size(blb_device *a, blb_device *b, const blb_caseload *cl, long size,
                          int reps, int *round)
 {
     double noop_ms[BLB_MAX_RUNS], noop_req[BLB_MAX_RUNS], edit_ms[BLB_MAX_RUNS],
            edit_req[BLB_MAX_RUNS];
-    char name[112];
+    char name[112], tag[32];
+    snprintf(tag, sizeof tag, "%ld", size);
     for (int r = 0; r < reps; r++) {
-        lb_client_report rn, ra, rb;
-        double tn, ta, tb;
-        blb_sync(b, "no-op sync", &rn, &tn);
-        edit_goals(a->s, cl, (*round)++);
-        blb_sync(a, "sync of 100 edits on A", &ra, &ta);
-        blb_sync(b, "sync of 100 edits on B", &rb, &tb);
+        lb_client_report rep[3], rn, ra, rb;
+        double t[3], tn, ta, tb;
+        round_trip(a, b, cl, round, rep, t, tag);
+        rn = rep[0], ra = rep[1], rb = rep[2], tn = t[0], ta = t[1], tb = t[2];
         if (rn.pulled || rn.pushed || ra.pushed != BLB_GOALS || rb.pulled != BLB_GOALS)
             fprintf(stderr, "bench_growth: warning: no-op moved %zu; edits pushed %zu, "
                     "pulled %zu\n", rn.pulled + rn.pushed, ra.pushed, rb.pulled);
@@ -113,7 +201,7 @@ int main(int argc, char **argv)
     const char *sizes_text = "1000,10000,100000";
     blb_opts op = {.tmp = "/tmp"};
     long sizes[MAX_SIZES];
-    int reps = 9, nsizes, rc, round = 0;
+    int reps = 9, warmup = 3, nsizes, rc, round = 0;
     unsigned visits = 0;
     blb_server sv;
     blb_device a = {0}, b = {0};
@@ -126,9 +214,11 @@ int main(int argc, char **argv)
             sizes_text = v;
         else if (strcmp(o, "--reps") == 0)
             reps = (int)bench_arg_long(BENCH_NAME, o, v, 1, BLB_MAX_RUNS);
+        else if (strcmp(o, "--warmup") == 0)
+            warmup = (int)bench_arg_long(BENCH_NAME, o, v, 0, 100);
         else {
             fprintf(stderr, "usage: bench_growth --linkbookd PATH [--sizes A,B,C] [--reps R] "
-                            "[--tmp DIR] [--json FILE]\n");
+                            "[--warmup W] [--tmp DIR] [--json FILE]\n");
             return 2;
         }
     }
@@ -137,20 +227,31 @@ int main(int argc, char **argv)
         return rc;
     if (!blb_srv_path || nsizes < 2)
         bench_die("--linkbookd and at least two --sizes are needed", NULL);
-    fprintf(stderr, "bench_growth in %s: sizes %s, %d reps each\n", blb_work, sizes_text, reps);
+    fprintf(stderr, "bench_growth in %s: sizes %s, %d reps each after %d warm-up rounds\n",
+            blb_work, sizes_text, reps, warmup);
     blb_team_up(&sv, "growth", &a, &b, &cl);
     for (int i = 0; i < nsizes; i++) {
         grow_to(&a, &b, &cl, &visits, sizes[i]);
+        settle(&a, &b, &cl, warmup, &round);
         measure_size(&a, &b, &cl, sizes[i], reps, &round);
     }
     slope(nsizes, 0, "no-op sync time", sizes[0], sizes[nsizes - 1]);
     slope(nsizes, 2, "100-edit round trip time", sizes[0], sizes[nsizes - 1]);
     blb_print_table("growth: the same syncs as the stores grow (medians of the reps, min-max)");
     if (op.json)
-        blb_write_json(op.json, json_pack("{s:s, s:i}", "sizes", sizes_text, "reps", reps));
+        blb_write_json(op.json, json_pack("{s:s, s:i, s:i}", "sizes", sizes_text, "reps", reps,
+                                             "warmup", warmup));
     blb_device_free(&a);
     blb_device_free(&b);
     blb_server_stop(&sv);
+#ifdef BENCH_CALLGRIND
+    if (getenv("GROWTH_KEEP")) {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", blb_work, getenv("GROWTH_KEEP"));
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not keep %s\n", blb_work);
+    }
+#endif
     bench_cleanup();
     curl_global_cleanup();
     return 0;

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include "lb_test.h"
 #include "lb_sync.h"
+#include "lb_store_priv.h"
 
 typedef struct pair {
     char *dir;
@@ -783,6 +784,76 @@ static void test_sync_refused_change_mid_answer(void **state)
     pair_close(&p);
 }
 
+/* Rows SQLite stepped through in full scans (table or whole index), summed
+ * over the statements a store finishes while counted. */
+static int full_scan_steps(unsigned type, void *ctx, void *stmt, void *x)
+{
+    (void)type, (void)x;
+    *(long *)ctx += sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+    return 0;
+}
+
+/* A valid NHS number (Modulus 11) made from n. */
+static void nhs_number(unsigned n, char out[11])
+{
+    for (;;) {
+        unsigned sum = 0, check;
+        snprintf(out, 11, "4%08u", n++ % 100000000u);
+        for (int i = 0; i < 9; i++)
+            sum += (unsigned)(out[i] - '0') * (unsigned)(10 - i);
+        check = (11 - sum % 11) % 11;
+        if (check < 10) {
+            out[9] = (char)('0' + check);
+            out[10] = '\0';
+            return;
+        }
+    }
+}
+
+/* Applying a pull finds every row it touches through an index: what a
+ * pulled change costs must not grow with the records, people or NHS
+ * numbers the device holds.  Many people with NHS numbers, their contacts
+ * and goals, a goal edited: no full scan on the pulling device. */
+static void test_sync_apply_scans_nothing(void **state)
+{
+    pair p;
+    char person[LB_ID_HEX + 1], goal[LB_ID_HEX + 1], nhs[11];
+    lb_contact_fields cf = {"home", "45", "psychosocial", "Talked about the lunch club",
+                            NULL, NULL, NULL};
+    size_t pending = 0, n;
+    int64_t kid = 0;
+    long steps = 0;
+    json_t *envs, *resp;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
+    share_key(p.a, p.b, kid);
+    for (unsigned i = 0; i < 40; i++) {
+        lb_person_fields f = {0};
+        nhs_number(1000 + 37 * i, nhs);
+        f.given = "Nasreen";
+        f.family = "Begum";
+        f.nhs = nhs;
+        lb_test_ok(p.a, lb_person_add(p.a, &f, person));
+        lb_test_ok(p.a, lb_contact_add(p.a, person, &cf, NULL));
+    }
+    lb_test_ok(p.a, lb_goal_add(p.a, person, "Join the walking group", NULL, NULL, goal));
+    lb_test_ok(p.a, lb_goal_status(p.a, goal, "achieved"));
+    envs = outbox(p.a, &pending);
+    n = json_array_size(envs);
+    assert_true(n >= 120);
+    resp = answer(envs, json_pack("{s:I}", "c1", (json_int_t)n));
+    sqlite3_trace_v2(p.b->db, SQLITE_TRACE_PROFILE, full_scan_steps, &steps);
+    apply(p.b, resp, n, 0);
+    sqlite3_trace_v2(p.b->db, 0, NULL, NULL);
+    assert_int_equal(steps, 0);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM nhs_index"), 40);
+    assert_same_records(p.a, p.b);
+    json_decref(envs);
+    json_decref(resp);
+    pair_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_sync_new_epoch_pushes_again),
         cmocka_unit_test(test_sync_bad_answers),
         cmocka_unit_test(test_sync_refused_change_mid_answer),
+        cmocka_unit_test(test_sync_apply_scans_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
