@@ -11,8 +11,10 @@
 #include "lb_json.h"
 
 typedef struct reader {
-    const unsigned char *p, *end;
+    const unsigned char *p, *end, *start;
     int no_dups;
+    lb_json_member *top;    /* where the top object's members are noted */
+    size_t ntop, maxtop;
     lb_err err;             /* LB_ERR_INVALID or LB_ERR_NOMEM once failed */
     char *scratch;          /* decoded string or key */
     size_t cap;
@@ -267,12 +269,19 @@ static json_t *literal(reader *r, const char *word, json_t *v)
 /* One "key": value member of o; 0, or -1 (r->err set). */
 static int member(reader *r, json_t *o, int depth)
 {
+    const unsigned char *at = r->p;
     json_t *v;
     if (r->p >= r->end || *r->p != '"')
         return fail(r, LB_ERR_INVALID), -1;
     r->p++;
     if (string_text(r) < 0)
         return -1;
+    if (depth == 1 && r->top && r->ntop++ < r->maxtop) {
+        lb_json_member *m = &r->top[r->ntop - 1];
+        m->key = (const char *)at + 1;
+        m->keylen = (size_t)(r->p - at) - 2;
+        m->at = (size_t)(at - r->start);
+    }
     if (r->no_dups && json_object_get(o, r->scratch))
         return fail(r, LB_ERR_INVALID), -1;
     skip_ws(r);
@@ -384,23 +393,42 @@ static json_t *value(reader *r, int depth)
     }
 }
 
-lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out)
+static lb_err parse(reader *r, const char *text, size_t len, json_t **out)
 {
-    reader r;
     json_t *v;
-    memset(&r, 0, sizeof r);
-    r.p = (const unsigned char *)text;
-    r.end = r.p + len;
-    r.no_dups = no_dups;
-    v = text ? value(&r, 1) : NULL;
-    skip_ws(&r);
-    if (v && r.p != r.end)
-        r.err = LB_ERR_INVALID;
-    free(r.scratch);
-    if (!v || r.err) {
+    r->p = r->start = (const unsigned char *)text;
+    r->end = r->p + len;
+    v = text ? value(r, 1) : NULL;
+    skip_ws(r);
+    if (v && r->p != r->end)
+        r->err = LB_ERR_INVALID;
+    free(r->scratch);
+    if (!v || r->err) {
         json_decref(v);
-        return r.err ? r.err : LB_ERR_INVALID;
+        return r->err ? r->err : LB_ERR_INVALID;
     }
     *out = v;
     return LB_OK;
+}
+
+lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out)
+{
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.no_dups = no_dups;
+    return parse(&r, text, len, out);
+}
+
+lb_err lb_json_parse_members(const char *text, size_t len, int no_dups, json_t **out,
+                             lb_json_member *members, size_t max, size_t *count)
+{
+    reader r;
+    lb_err err;
+    memset(&r, 0, sizeof r);
+    r.no_dups = no_dups;
+    r.top = members;
+    r.maxtop = max;
+    err = parse(&r, text, len, out);
+    *count = r.ntop;
+    return err;
 }

@@ -27,4 +27,19 @@
  * then. */
 lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out);
 
+/* A member of the top object of a text, as written there. */
+typedef struct lb_json_member {
+    const char *key;    /* into the text: the key between its quotes, escapes
+                         * as written (not NUL-terminated) */
+    size_t keylen;
+    size_t at;          /* offset of the key's opening quote in the text */
+} lb_json_member;
+
+/* lb_json_parse, noting where the members of the top value (when it is an
+ * object) start, in order: the first max of them into members, their
+ * number into *count (which may exceed max).  For readers that pass a part
+ * of a text on as it is, after it parsed. */
+lb_err lb_json_parse_members(const char *text, size_t len, int no_dups, json_t **out,
+                             lb_json_member *members, size_t max, size_t *count);
+
 #endif

@@ -1196,11 +1196,41 @@ static json_int_t int_of(const json_t *j, const char *key)
     return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
-static lb_err change_from_plain(const lb_sync_envelope *e, const unsigned char *plain,
-                                size_t len, lb_change *c, const char **why)
+#define PLAIN_MEMBERS 12
+
+/* The stored content within the plaintext: from its "a" member on, when
+ * only "a", "f" and "p" follow (as envelope_plain writes them), rewritten
+ * in place as an object of its own ({"a", "f", "p"}).  *content NULL when
+ * it is laid out otherwise: then the content is written again. */
+static void content_in_plain(unsigned char *plain, size_t len, const lb_json_member *m,
+                             size_t n, const char **content, size_t *clen)
+{
+    static const char *const names[] = {"a", "f", "p"};
+    size_t i, a = n, end = len;
+    *content = NULL;
+    for (i = 0; i < n && i < PLAIN_MEMBERS; i++)
+        if (m[i].keylen == 1 && m[i].key[0] == 'a')
+            a = i;
+    if (a == 0 || a >= n || n > PLAIN_MEMBERS || n - a > 3)
+        return;
+    for (i = a; i < n; i++)
+        if (m[i].keylen != 1 || m[i].key[0] != names[i - a][0])
+            return;
+    while (end > 0 && plain[end - 1] != '}')
+        end--;
+    plain[m[a].at - 1] = '{';
+    *content = (const char *)plain + m[a].at - 1;
+    *clen = end - (m[a].at - 1);
+}
+
+static lb_err change_from_plain(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+                                lb_change *c, const char **content, size_t *clen,
+                                const char **why)
 {
     json_t *j = NULL;
-    lb_err err = lb_json_parse((const char *)plain, len, 1, &j);
+    lb_json_member m[PLAIN_MEMBERS];
+    size_t nm = 0;
+    lb_err err = lb_json_parse_members((const char *)plain, len, 1, &j, m, PLAIN_MEMBERS, &nm);
     /* Plain lookups rather than json_unpack, whose format parsing cost as
      * much as the rest of reading a change. */
     const char *kind = json_string_value(json_object_get(j, "kind"));
@@ -1231,6 +1261,8 @@ static lb_err change_from_plain(const lb_sync_envelope *e, const unsigned char *
         if (!(c->author = strdup(author)))
             err = LB_ERR_NOMEM;
     }
+    if (!err)
+        content_in_plain(plain, len, m, nm, content, clen);
     if (err == LB_ERR_INVALID)
         *why = "its sealed content is not a change";
     json_decref(j);
@@ -1272,20 +1304,28 @@ static lb_err step_once(lb_store *s, const char *sql)
  * Otherwise (the common case: a savepoint per change cost a quarter of a
  * pull) a refused change sets p->redo, and lb_sync_pull_envelope starts
  * the answer again, carefully. */
-static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char **why)
+static lb_err apply_synced(lb_sync_pull *p, const lb_change *c, const char *content,
+                           size_t clen, int *fresh)
+{
+    return content ? lb_change_apply_synced_text(p->s, c, content, clen, fresh)
+                   : lb_change_apply_synced(p->s, c, fresh);
+}
+
+static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char *content, size_t clen,
+                         const char **why)
 {
     size_t marked = 0;
     int known = 0, fresh = 0;
     lb_err err = LB_OK;
     if (!p->careful) {
-        err = lb_change_apply_synced(p->s, c, &fresh);
+        err = apply_synced(p, c, content, clen, &fresh);
         if (err == LB_ERR_INVALID) {
             p->redo = 1;
             return LB_OK;
         }
     } else if (!(err = lb_change_known(p->s, c->id, &known)) && !known &&
                !(err = step_once(p->s, SQL_SAVEPOINT))) {
-        err = lb_change_apply_synced(p->s, c, &fresh);
+        err = apply_synced(p, c, content, clen, &fresh);
         if (err == LB_ERR_INVALID) {
             step_once(p->s, SQL_ROLLBACK_TO);
             lb_store_forget_active(p->s);
@@ -1306,19 +1346,20 @@ static lb_err pull_open_apply(lb_sync_pull *p, const lb_sync_envelope *e,
 {
     lb_change c;
     unsigned char *plain = NULL;
-    size_t plen = 0;
+    const char *content = NULL;
+    size_t plen = 0, clen = 0;
     lb_err err = env_open(e, key, &plain, &plen, why);
     memset(&c, 0, sizeof c);
     if (!err)
-        err = change_from_plain(e, plain, plen, &c, why);
+        err = change_from_plain(e, plain, plen, &c, &content, &clen, why);
+    if (!err && (*why = assign_mismatch(e, &c)) != NULL)
+        err = LB_ERR_INVALID;
+    if (!err)
+        err = pull_apply(p, &c, content, clen, why);
     if (plain) {
         sodium_memzero(plain, plen);
         free(plain);
     }
-    if (!err && (*why = assign_mismatch(e, &c)) != NULL)
-        err = LB_ERR_INVALID;
-    if (!err)
-        err = pull_apply(p, &c, why);
     lb_change_clear(&c);
     return err;
 }
