@@ -34,11 +34,13 @@ static const char SQL_ONE[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
     "FROM changes WHERE seq = ?1";
 
+/* "lbc1|ID|KIND|RECORD|PERSON|CASELOAD|HLC|DEVICE|SCHEMA" */
 static size_t change_ad(const lb_change *c, char ad[AD_MAX])
 {
-    int n = snprintf(ad, AD_MAX, "lbc1|%s|%s|%s|%s|%s|%" PRIu64 "|%s|%d", c->id, c->kind,
-                     c->record, c->person, c->caseload, c->hlc, c->device, c->schema);
-    return n > 0 && n < AD_MAX ? (size_t)n : 0;
+    char hlc[LB_AD_NUM], schema[LB_AD_NUM];
+    const char *f[] = {c->id, c->kind, c->record, c->person, c->caseload,
+                       lb_ad_uint(hlc, c->hlc), c->device, lb_ad_int(schema, c->schema)};
+    return lb_ad_join(ad, AD_MAX, "lbc1", f, sizeof f / sizeof f[0]);
 }
 
 void lb_change_clear(lb_change *c)

@@ -752,10 +752,10 @@ static lb_err epoch_check(lb_store *s, const char *now, int *reset)
 static size_t env_ad(const char *id, const char *person, int64_t key, int has_assign,
                      const char *caseload, int active, char ad[ENV_AD_MAX])
 {
-    int n = has_assign ? snprintf(ad, ENV_AD_MAX, "lbe1|%s|%s|%" PRId64 "|%s|%d", id, person,
-                                  key, caseload, active ? 1 : 0)
-                       : snprintf(ad, ENV_AD_MAX, "lbe1|%s|%s|%" PRId64 "|-", id, person, key);
-    return n > 0 && n < ENV_AD_MAX ? (size_t)n : 0;
+    char num[LB_AD_NUM];
+    const char *f[] = {id, person, lb_ad_int(num, key), has_assign ? caseload : "-",
+                       active ? "1" : "0"};
+    return lb_ad_join(ad, ENV_AD_MAX, "lbe1", f, has_assign ? 5 : 4);
 }
 
 /* The routing facts of an assignment change: from its fields, else from the
