@@ -35,6 +35,26 @@ static void skip_ws(reader *r)
         r->p++;
 }
 
+/* Past the run of plain string bytes at p (printable ASCII but '"' and
+ * '\\'): eight at a time while none of the eight is special. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        /* high bit of a byte set when it is < 0x20, >= 0x80, '"' or '\\' */
+        if ((((w - ones * 0x20) & ~w) | w | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /* Room for n more bytes in the scratch buffer after len. */
 static int room(reader *r, size_t len, size_t n)
 {
@@ -161,8 +181,7 @@ static long string_text(reader *r)
     int rc;
     for (;;) {
         const unsigned char *s = r->p;
-        while (r->p < r->end && *r->p >= 0x20 && *r->p < 0x80 && *r->p != '"' && *r->p != '\\')
-            r->p++;
+        r->p = plain_run(r->p, r->end);
         run = (size_t)(r->p - s);
         if (room(r, len, run) != 0)
             return fail(r, LB_ERR_NOMEM), -1;
@@ -193,12 +212,10 @@ static long string_text(reader *r)
 
 static json_t *string(reader *r)
 {
-    const unsigned char *s = r->p;
+    const unsigned char *s = plain_run(r->p, r->end);
     long len;
     json_t *v;
     /* The common case: plain ASCII up to the quote, made in one copy. */
-    while (s < r->end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
-        s++;
     if (s < r->end && *s == '"') {
         v = json_stringn_nocheck((const char *)r->p, (size_t)(s - r->p));
         r->p = s + 1;
@@ -282,8 +299,6 @@ static int member(reader *r, json_t *o, int depth)
         m->keylen = (size_t)(r->p - at) - 2;
         m->at = (size_t)(at - r->start);
     }
-    if (r->no_dups && json_object_get(o, r->scratch))
-        return fail(r, LB_ERR_INVALID), -1;
     skip_ws(r);
     if (r->p >= r->end || *r->p != ':')
         return fail(r, LB_ERR_INVALID), -1;
@@ -295,9 +310,12 @@ static int member(reader *r, json_t *o, int depth)
             return fail(r, LB_ERR_NOMEM), -1;
         if (key == small)
             memcpy(small, r->scratch, strlen(r->scratch) + 1);
+        size_t had = json_object_size(o);
         v = value(r, depth + 1);
         if (v && json_object_set_new_nocheck(o, key, v) != 0)
             fail(r, LB_ERR_NOMEM);
+        else if (v && r->no_dups && json_object_size(o) == had)
+            fail(r, LB_ERR_INVALID);    /* the key was there: it replaced a value */
         if (key != small)
             free(key);
     }

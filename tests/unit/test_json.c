@@ -124,6 +124,35 @@ static void test_json_long_strings(void **state)
     free(t);
 }
 
+/* Strings are scanned eight bytes at a time: every kind of byte a string
+ * may or may not hold, at every offset from the start and from the end of
+ * an eight-byte word, in a value and in a key; the text cut short too. */
+static void test_json_every_byte_at_every_offset(void **state)
+{
+    static const char *const odd[] = {
+        "\"", "\\", "\\\"", "\\n", "\\u00e9", "\x01", "\x1f", " ", "\x7f", "\x80",
+        "\xc3\xa9", "\xc3", "\xff", "!", "#", "[", "]", "\\\\", "\x5b", "\x5d", "~",
+    };
+    char text[128], body[64];
+    size_t k, at, len, n;
+    (void)state;
+    for (k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        for (at = 0; at < 24; at++) {
+            for (len = at; len < at + 12; len++) {
+                memset(body, 'a', len);
+                body[len] = '\0';
+                memcpy(body + at, odd[k], strlen(odd[k]));
+                if (at + strlen(odd[k]) > len)
+                    body[at + strlen(odd[k])] = '\0';
+                n = (size_t)snprintf(text, sizeof text, "{\"%s\":\"%s\"}", body, body);
+                same_as_jansson(text, n);
+                same_as_jansson(text, n - 3);
+                same_as_jansson(text + 4 + strlen(body), n - 4 - strlen(body) - 1);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_json_duplicates),
         cmocka_unit_test(test_json_depth),
         cmocka_unit_test(test_json_long_strings),
+        cmocka_unit_test(test_json_every_byte_at_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
