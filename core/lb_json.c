@@ -15,6 +15,7 @@ typedef struct reader {
     int no_dups;
     lb_json_member *top;    /* where the top object's members are noted */
     size_t ntop, maxtop;
+    int check;              /* a number is checked, not made (json_null()) */
     lb_err err;             /* LB_ERR_INVALID or LB_ERR_NOMEM once failed */
     char *scratch;          /* decoded string or key */
     size_t cap;
@@ -270,7 +271,7 @@ static json_t *number(reader *r)
             return fail(r, LB_ERR_INVALID);   /* as jansson: too big an integer */
         v = v * 10 + d;
     }
-    j = json_integer(neg ? -v : v);
+    j = r->check ? json_null() : json_integer(neg ? -v : v);
     return j ? j : fail(r, LB_ERR_NOMEM);
 }
 
@@ -449,4 +450,133 @@ lb_err lb_json_parse_members(const char *text, size_t len, int no_dups, json_t *
     err = parse(&r, text, len, out);
     *count = r.ntop;
     return err;
+}
+
+/* ---- one object, its members told apart without building it --------------------------------- */
+
+/* Check the value at r->p: strings, numbers and literals without making
+ * them (objects and arrays are made and let go); 0, or -1 (r->err set). */
+static int check_value(reader *r, int depth)
+{
+    json_t *v;
+    if (r->p < r->end && *r->p == '"') {
+        const unsigned char *s = plain_run(r->p + 1, r->end);
+        if (s < r->end && *s == '"') {
+            r->p = s + 1;
+            return 0;
+        }
+        r->p++;
+        return string_text(r) < 0 ? -1 : 0;
+    }
+    r->check = 1;
+    v = value(r, depth);
+    r->check = 0;
+    json_decref(v);
+    return v ? 0 : -1;
+}
+
+static int wanted(const lb_json_member *m, const char *const *build, size_t nbuild)
+{
+    for (size_t i = 0; i < nbuild; i++)
+        if (strlen(build[i]) == m->keylen && memcmp(build[i], m->key, m->keylen) == 0)
+            return 1;
+    return 0;
+}
+
+/* The key at r->p (its opening quote) into all[n]; 1 when it cannot be
+ * told apart from the others as written (an escape in it), -1 on error. */
+static int shallow_key(reader *r, lb_json_member *all, size_t n)
+{
+    const unsigned char *at = r->p;
+    lb_json_member *m = &all[n];
+    size_t i;
+    if (r->p >= r->end || *r->p != '"')
+        return fail(r, LB_ERR_INVALID), -1;
+    r->p++;
+    if (string_text(r) < 0)
+        return -1;
+    m->key = (const char *)at + 1;
+    m->keylen = (size_t)(r->p - at) - 2;
+    m->at = (size_t)(at - r->start);
+    if (memchr(m->key, '\\', m->keylen))
+        return 1;
+    for (i = 0; i < n; i++)
+        if (all[i].keylen == m->keylen && memcmp(all[i].key, m->key, m->keylen) == 0)
+            return fail(r, LB_ERR_INVALID), -1;   /* a repeated key */
+    return 0;
+}
+
+/* The members of the object at r->p (after its '{'); *count as for
+ * lb_json_parse_shallow.  0, or -1 (r->err set). */
+static int shallow_members(reader *r, const char *const *build, size_t nbuild,
+                           lb_json_member *m, size_t max, size_t *count)
+{
+    size_t n = 0;
+    int rc;
+    skip_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return 0;
+    }
+    for (;;) {
+        if (n == max) {
+            *count = max + 1;
+            return 0;
+        }
+        if ((rc = shallow_key(r, m, n)) != 0) {
+            *count = rc > 0 ? max + 1 : n;
+            return rc > 0 ? 0 : -1;
+        }
+        skip_ws(r);
+        if (r->p >= r->end || *r->p != ':')
+            return fail(r, LB_ERR_INVALID), -1;
+        r->p++;
+        skip_ws(r);
+        m[n].val = (const char *)r->p;
+        *count = ++n;
+        if (wanted(&m[n - 1], build, nbuild) ? !(m[n - 1].v = value(r, 2)) : check_value(r, 2) != 0)
+            return -1;
+        m[n - 1].vallen = (size_t)((const char *)r->p - m[n - 1].val);
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            skip_ws(r);
+            continue;
+        }
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            return 0;
+        }
+        return fail(r, LB_ERR_INVALID), -1;
+    }
+}
+
+lb_err lb_json_parse_shallow(const char *text, size_t len, const char *const *build,
+                             size_t nbuild, lb_json_member *m, size_t max, size_t *count)
+{
+    reader r;
+    size_t i;
+    int rc = -1;
+    memset(&r, 0, sizeof r);
+    r.p = r.start = (const unsigned char *)text;
+    r.end = r.p + len;
+    r.no_dups = 1;
+    *count = 0;
+    memset(m, 0, max * sizeof *m);
+    skip_ws(&r);
+    if (text && r.p < r.end && *r.p == '{') {
+        r.p++;
+        rc = shallow_members(&r, build, nbuild, m, max, count);
+    }
+    skip_ws(&r);
+    if (rc == 0 && *count <= max && r.p != r.end)
+        rc = -1;
+    free(r.scratch);
+    if (rc == 0 && *count <= max)
+        return LB_OK;
+    for (i = 0; i < max; i++) {
+        json_decref(m[i].v);
+        m[i].v = NULL;
+    }
+    return rc == 0 ? LB_OK : r.err == LB_ERR_NOMEM ? LB_ERR_NOMEM : LB_ERR_INVALID;
 }

@@ -1223,7 +1223,7 @@ static void content_in_plain(unsigned char *plain, size_t len, const lb_json_mem
     *clen = end - (m[a].at - 1);
 }
 
-static lb_err change_from_plain(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+static lb_err change_from_tree(const lb_sync_envelope *e, unsigned char *plain, size_t len,
                                 lb_change *c, const char **content, size_t *clen,
                                 const char **why)
 {
@@ -1266,6 +1266,129 @@ static lb_err change_from_plain(const lb_sync_envelope *e, unsigned char *plain,
     if (err == LB_ERR_INVALID)
         *why = "its sealed content is not a change";
     json_decref(j);
+    return err;
+}
+
+/* A string value written without escapes, copied into out (cap bytes with
+ * its NUL): 1; 0 when it is absent, no string or too long (no change has
+ * it so); -1 when it has an escape (the text is read in full then). */
+static int raw_text(const lb_json_member *m, char *out, size_t cap)
+{
+    size_t n = m ? m->vallen - 2 : 0;
+    if (!m || m->vallen < 2 || m->val[0] != '"' || n >= cap)
+        return 0;
+    if (memchr(m->val + 1, '\\', n))
+        return -1;
+    memcpy(out, m->val + 1, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/* An integer value as written, or -1 (absent, not an integer, negative:
+ * as int_of, for the checks that follow). */
+static json_int_t raw_int(const lb_json_member *m)
+{
+    json_int_t v = 0;
+    size_t i;
+    if (!m || m->vallen == 0)
+        return -1;
+    if (m->vallen == 2 && memcmp(m->val, "-0", 2) == 0)
+        return 0;
+    for (i = 0; i < m->vallen; i++) {
+        if (m->val[i] < '0' || m->val[i] > '9')
+            return -1;
+        v = v * 10 + (m->val[i] - '0');   /* the reader refused what overflows */
+    }
+    return v;
+}
+
+enum { M_KIND, M_RECORD, M_CASELOAD, M_HLC, M_DEVICE, M_SCHEMA, M_AUTHOR, M_FIELDS, M_PREV,
+       M_NAMES };
+
+/* Which of the plaintext's members is which (NULL: absent). */
+static void plain_find(const lb_json_member *m, size_t n, const lb_json_member *at[M_NAMES])
+{
+    static const char *const names[M_NAMES] = {"kind", "record", "caseload", "hlc", "device",
+                                               "schema", "a", "f", "p"};
+    size_t i, k;
+    for (k = 0; k < M_NAMES; k++)
+        at[k] = NULL;
+    for (i = 0; i < n; i++)
+        for (k = 0; k < M_NAMES; k++)
+            if (strlen(names[k]) == m[i].keylen && memcmp(names[k], m[i].key, m[i].keylen) == 0)
+                at[k] = &m[i];
+}
+
+/* change_from_tree without making the plaintext's object: its members read
+ * as written, only "f" and "p" made.  *whole when the plaintext is to be
+ * read in full instead (escapes where this reads text as written). */
+static lb_err change_from_members(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+                                  lb_change *c, const char **content, size_t *clen,
+                                  const char **why, int *whole)
+{
+    static const char *const made[] = {"f", "p"};
+    lb_json_member m[PLAIN_MEMBERS];
+    const lb_json_member *at[M_NAMES];
+    const lb_json_member *a;
+    size_t n = 0;
+    json_int_t hlc, schema;
+    int texts[5];
+    lb_err err = lb_json_parse_shallow((const char *)plain, len, made, 2, m, PLAIN_MEMBERS, &n);
+    *whole = !err && n > PLAIN_MEMBERS;
+    if (err || *whole) {
+        *why = err == LB_ERR_INVALID ? "its sealed content is not a change" : NULL;
+        return err;
+    }
+    plain_find(m, n, at);
+    texts[0] = raw_text(at[M_KIND], c->kind, sizeof c->kind);
+    texts[1] = raw_text(at[M_RECORD], c->record, sizeof c->record);
+    texts[2] = raw_text(at[M_CASELOAD], c->caseload, sizeof c->caseload);
+    texts[3] = raw_text(at[M_DEVICE], c->device, sizeof c->device);
+    a = at[M_AUTHOR];
+    texts[4] = !a || a->vallen < 2 || a->val[0] != '"' ? 0
+             : memchr(a->val + 1, '\\', a->vallen - 2) ? -1 : 1;
+    hlc = raw_int(at[M_HLC]);
+    schema = raw_int(at[M_SCHEMA]);
+    *whole = texts[0] < 0 || texts[1] < 0 || texts[2] < 0 || texts[3] < 0 || texts[4] < 0;
+    if (!*whole && (!texts[0] || !is_name(c->kind, LB_KIND_MAX) || !texts[1] ||
+                    !is_id(c->record) || !texts[2] || !is_name(c->caseload, LB_CASELOAD_MAX) ||
+                    hlc < 0 || !texts[3] || !is_id(c->device) || !texts[4] ||
+                    !at[M_FIELDS] || !json_is_object(at[M_FIELDS]->v) || schema < 1 ||
+                    schema > 0xffff || (at[M_PREV] && !json_is_object(at[M_PREV]->v))))
+        err = LB_ERR_INVALID;
+    if (!err && !*whole) {
+        memcpy(c->id, e->id, LB_ID_HEX + 1);
+        memcpy(c->person, e->person, LB_ID_HEX + 1);
+        c->hlc = (uint64_t)hlc;
+        c->schema = (int)schema;
+        c->fields = json_incref(at[M_FIELDS]->v);
+        c->prev = at[M_PREV] ? json_incref(at[M_PREV]->v) : NULL;
+        if (!(c->author = strndup(a->val + 1, a->vallen - 2)))
+            err = LB_ERR_NOMEM;
+        else
+            content_in_plain(plain, len, m, n, content, clen);
+    }
+    for (n = 0; n < PLAIN_MEMBERS; n++)
+        json_decref(m[n].v);
+    if (err == LB_ERR_INVALID)
+        *why = "its sealed content is not a change";
+    return err;
+}
+
+/* The change an envelope carries: its id and person from the (now
+ * authenticated) metadata, the rest from the plaintext; *content the
+ * stored content within the plaintext when it is there as it is. */
+static lb_err change_from_plain(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+                                lb_change *c, const char **content, size_t *clen,
+                                const char **why)
+{
+    int whole = 0;
+    lb_err err = change_from_members(e, plain, len, c, content, clen, why, &whole);
+    if (!err && whole) {
+        lb_change_clear(c);
+        memset(c, 0, sizeof *c);
+        err = change_from_tree(e, plain, len, c, content, clen, why);
+    }
     return err;
 }
 

@@ -768,9 +768,19 @@ static int find_change(const lb_change *c, void *ctx)
     "\"device\":\"%032d\",\"schema\":1"
 #define FIELDS "{\"text\":\"caf\\u00e9 \\\"q\\\"\", \"n\": [1, 2.5, null]}"
 
-/* A note's plaintext for record, laid out in one of three ways. */
+#define LAYOUTS 5
+
+/* A note's plaintext for record, laid out in one of LAYOUTS ways. */
 static int layout_plain(size_t layout, const char *record, char *out, size_t cap)
 {
+    if (layout == 3)    /* escapes in a routing fact and in the author */
+        return snprintf(out, cap, "{\"kind\":\"no\\u0074e\",\"record\":\"%s\",\"caseload\":"
+                        "\"local\",\"hlc\":65536,\"device\":\"%032d\",\"schema\":1,"
+                        "\"a\":\"\\u0041nn\",\"f\":" FIELDS ",\"p\":{\"text\":\"\"}}", record, 9);
+    if (layout == 4)    /* a key written with an escape */
+        return snprintf(out, cap, "{\"\\u006bind\":\"note\",\"record\":\"%s\",\"caseload\":"
+                        "\"local\",\"hlc\":65536,\"device\":\"%032d\",\"schema\":1,"
+                        "\"a\":\"Ann\",\"f\":" FIELDS ",\"p\":{\"text\":\"\"}}", record, 9);
     if (layout == 0)    /* as written: the content last, white space */
         return snprintf(out, cap, "{" HEAD ", \"a\" : \"Ann\" ,\"f\":" FIELDS
                         ",\"p\":{\"text\":\"\"}}\n", record, 9);
@@ -785,12 +795,13 @@ static int layout_plain(size_t layout, const char *record, char *out, size_t cap
 /* A pulled change's content goes into the log as its writer sealed it when
  * it closes the plaintext ("a", "f", "p" last, white space and escapes as
  * written), and is written again when laid out otherwise (content first,
- * a member the log does not keep); either way the log reads back the same
- * change, and the records rebuilt from the log are the same. */
+ * a member the log does not keep, escapes in facts or keys); either way
+ * the log reads back the same change, and the records rebuilt from the log
+ * are the same. */
 static void test_sync_pulled_content_kept_as_sealed(void **state)
 {
     pair p;
-    char records[3][LB_ID_HEX + 1], person[LB_ID_HEX + 1], plain[768];
+    char records[LAYOUTS][LB_ID_HEX + 1], person[LB_ID_HEX + 1], plain[768];
     unsigned char key[LB_SYNC_TEAM_KEY_LEN], body[1024];
     lb_sync_envelope e;
     lb_sync_pull *pull = NULL;
@@ -803,7 +814,7 @@ static void test_sync_pulled_content_kept_as_sealed(void **state)
     raw_team_key(p.a, kid, key);
     lb_id_new(person);
     lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < LAYOUTS; i++) {
         int n;
         lb_id_new(records[i]);
         n = layout_plain(i, records[i], plain, sizeof plain);
@@ -812,10 +823,10 @@ static void test_sync_pulled_content_kept_as_sealed(void **state)
         lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
     }
     lb_test_ok(p.b, lb_sync_pull_end(pull, 1, &applied, &rejected));
-    assert_int_equal(applied, 3);
+    assert_int_equal(applied, LAYOUTS);
     assert_int_equal(rejected, 0);
     lb_test_ok(p.b, lb_change_rebuild(p.b));
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < LAYOUTS; i++) {
         seen_change w = {records[i], 0, "", NULL, NULL};
         json_t *want = json_pack("{s:s, s:[i, f, n]}", "text", "caf\xc3\xa9 \"q\"", "n", 1, 2.5);
         lb_record *r = NULL;
@@ -883,6 +894,83 @@ static void test_sync_refused_change_mid_answer(void **state)
     pair_close(&p);
 }
 
+/* The routing facts of a note's plaintext for record, with fact number
+ * which (kind, record, caseload, hlc, device, schema) written as fact. */
+static void head_with(const char *record, size_t which, const char *fact, char *out, size_t cap)
+{
+    char rec[64], dev[64];
+    const char *parts[6] = {"\"kind\":\"note\"", rec, "\"caseload\":\"local\"", "\"hlc\":65536",
+                            dev, "\"schema\":1"};
+    size_t i;
+    snprintf(rec, sizeof rec, "\"record\":\"%s\"", record);
+    snprintf(dev, sizeof dev, "\"device\":\"%032d\"", 9);
+    if (fact)
+        parts[which] = fact;
+    out[0] = '\0';
+    for (i = 0; i < 6; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "", parts[i]);
+}
+
+/* Well sealed, but not a change: each is rejected with a reason, and
+ * nothing of it is kept. */
+static void test_sync_sealed_non_changes_are_rejected(void **state)
+{
+    static const char *const tails[] = {
+        ",\"a\":\"Ann\",\"f\":[]}", ",\"a\":\"Ann\"}", ",\"a\":7,\"f\":{}}",
+        ",\"a\":\"Ann\",\"f\":{},\"p\":null}", ",\"a\":\"Ann\",\"f\":{},\"kind\":\"note\"}",
+        ",\"a\":\"Ann\",\"f\":{\"x\":1,\"x\":2}}", ",\"a\":\"Ann\",\"f\":{}",
+        ",\"a\":\"Ann\",\"f\":{}} x", ",\"a\":\"Ann\",\"f\":{},\"\\u0061\":\"Bo\"}",
+    };
+    static const struct { size_t which; const char *fact; } facts[] = {
+        {3, "\"hlc\":65536.0"}, {3, "\"hlc\":-1"}, {3, "\"hlc\":\"65536\""}, {5, "\"schema\":0"},
+        {5, "\"schema\":65536"}, {5, "\"schema\":1e0"}, {0, "\"kind\":\"a|b\""},
+        {0, "\"kind\":\"\""}, {0, "\"kind\":7"}, {1, "\"record\":\"abc\""},
+        {4, "\"device\":\"0000000000000000000000000000009\""}, {2, "\"caseload\":\"\\u0001\""},
+        {2, "\"cl\":\"local\""},
+    };
+    pair p;
+    char record[LB_ID_HEX + 1], person[LB_ID_HEX + 1], plain[768], head[512];
+    unsigned char key[LB_SYNC_TEAM_KEY_LEN], body[1024];
+    lb_sync_envelope e;
+    lb_sync_pull *pull = NULL;
+    size_t applied = 0, rejected = 0, i, want = 0;
+    int64_t kid = 0;
+    int n;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
+    share_key(p.a, p.b, kid);
+    raw_team_key(p.a, kid, key);
+    lb_id_new(person);
+    lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
+    for (i = 0; i < sizeof tails / sizeof tails[0] + sizeof facts / sizeof facts[0]; i++) {
+        int by_tail = i < sizeof tails / sizeof tails[0];
+        size_t k = by_tail ? i : i - sizeof tails / sizeof tails[0];
+        lb_id_new(record);
+        head_with(record, by_tail ? 0 : facts[k].which, by_tail ? NULL : facts[k].fact,
+                  head, sizeof head);
+        n = snprintf(plain, sizeof plain, "{%s%s", head,
+                     by_tail ? tails[k] : ",\"a\":\"Ann\",\"f\":{}}");
+        seal_plain(key, plain, (size_t)n, person, &e, body);
+        lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+        want++;
+    }
+    lb_id_new(record);      /* and a good one, to show the rest is sound */
+    head_with(record, 0, NULL, head, sizeof head);
+    n = snprintf(plain, sizeof plain, "{%s,\"a\":\"Ann\",\"f\":{}}", head);
+    seal_plain(key, plain, (size_t)n, person, &e, body);
+    lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+    lb_test_ok(p.b, lb_sync_pull_end(pull, 1, &applied, &rejected));
+    assert_int_equal(applied, 1);
+    assert_int_equal(rejected, want);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason = "
+                                    "'its sealed content is not a change'"), (long)want);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM changes"), 1);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM records"), 1);
+    sodium_memzero(key, sizeof key);
+    pair_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -896,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_sync_bad_answers),
         cmocka_unit_test(test_sync_refused_change_mid_answer),
         cmocka_unit_test(test_sync_pulled_content_kept_as_sealed),
+        cmocka_unit_test(test_sync_sealed_non_changes_are_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
