@@ -14,7 +14,9 @@
  * change as compact JSON {"kind", "record", "caseload", "hlc", "device",
  * "schema", "a": author, "f": fields, "p": prev stamps (when any)}: the
  * clear facts, then the change's stored content copied as it is, so the
- * outbox neither parses nor writes the fields again.  The associated data
+ * outbox neither parses nor writes the fields again; a pull seals that
+ * closing {"a", "f", "p"} into its own log as it is, and makes only the
+ * fields and stamps into values (the rest is read as written).  The associated data
  * is "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE is 1 or 0) for an
  * assignment, "lbe1|ID|PERSON|KEY|-" otherwise.  Envelopes are handed over
  * as lb_sync_envelope views (sync/lb_proto.c frames them for the wire; core/
