@@ -25,7 +25,7 @@ static const char SQL_INSERT[] =
  * outbox (changes.pushed, schema/device/004_sync.sql) skips it. */
 static const char SQL_INSERT_SYNCED[] =
     "INSERT INTO changes(id, kind, record, person, caseload, hlc, device, schema, body, pushed) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) ON CONFLICT(id) DO NOTHING";
 static const char SQL_EXISTS[] = "SELECT 1 FROM changes WHERE id = ?1";
 static const char SQL_ALL[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
@@ -34,55 +34,13 @@ static const char SQL_ONE[] =
     "SELECT id, kind, record, person, caseload, hlc, device, schema, body, seq "
     "FROM changes WHERE seq = ?1";
 
-/* Append text and a '|' to ad at *n; 0 when it would not fit. */
-static int ad_add(char ad[AD_MAX], size_t *n, const char *text, size_t len)
-{
-    if (*n + len >= AD_MAX)
-        return 0;
-    memcpy(ad + *n, text, len);
-    *n += len;
-    ad[(*n)++] = '|';
-    return 1;
-}
-
-static int ad_adds(char ad[AD_MAX], size_t *n, const char *text)
-{
-    return ad_add(ad, n, text, strlen(text));
-}
-
-/* Decimal digits of v into buf (at least 21 bytes), after a '-' when
- * negative; their count. */
-static size_t decimal(uint64_t v, int negative, char *buf)
-{
-    char tmp[20];
-    size_t n = 0, i, sign = negative != 0;
-    if (negative)
-        buf[0] = '-';
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        buf[sign + i] = tmp[n - 1 - i];
-    return sign + n;
-}
-
-/* "lbc1|id|kind|record|person|caseload|hlc|device|schema" (hlc and schema
- * in decimal); its length, 0 when it does not fit.  Built by hand: it is
- * made for every change written or read. */
+/* "lbc1|ID|KIND|RECORD|PERSON|CASELOAD|HLC|DEVICE|SCHEMA" */
 static size_t change_ad(const lb_change *c, char ad[AD_MAX])
 {
-    char num[24];
-    size_t n = 0;
-    uint64_t schema = c->schema < 0 ? (uint64_t)0 - (uint64_t)c->schema : (uint64_t)c->schema;
-    if (!ad_add(ad, &n, "lbc1", 4) || !ad_adds(ad, &n, c->id) ||
-        !ad_adds(ad, &n, c->kind) || !ad_adds(ad, &n, c->record) ||
-        !ad_adds(ad, &n, c->person) || !ad_adds(ad, &n, c->caseload) ||
-        !ad_add(ad, &n, num, decimal(c->hlc, 0, num)) || !ad_adds(ad, &n, c->device) ||
-        !ad_add(ad, &n, num, decimal(schema, c->schema < 0, num)))
-        return 0;
-    ad[--n] = '\0'; /* no '|' after the last */
-    return n;
+    char hlc[LB_AD_NUM], schema[LB_AD_NUM];
+    const char *f[] = {c->id, c->kind, c->record, c->person, c->caseload,
+                       lb_ad_uint(hlc, c->hlc), c->device, lb_ad_int(schema, c->schema)};
+    return lb_ad_join(ad, AD_MAX, "lbc1", f, sizeof f / sizeof f[0]);
 }
 
 void lb_change_clear(lb_change *c)
@@ -100,35 +58,43 @@ void lb_change_clear(lb_change *c)
 /* What a change's content usually fits in (a contact with a long note). */
 #define CONTENT_GUESS 1024
 
-/* Seal the content of c, {"a": author, "f": fields, "p": prev stamps (when
- * any)}, serialised once into one buffer. */
-static lb_err change_seal(lb_store *s, const lb_change *c, unsigned char **out, size_t *outlen)
+/* Build the content of c, {"a": author, "f": fields, "p": prev stamps
+ * (when any)}, into b. */
+static lb_err content_build(lb_store *s, const lb_change *c, lb_buf *b)
 {
-    char ad[AD_MAX];
-    size_t adlen = change_ad(c, ad);
     json_t *author = json_string(c->author);
-    lb_buf b;
     lb_err err = LB_OK;
-    lb_buf_init(&b, LB_BODY_MAX);
-    if (!author || lb_buf_reserve(&b, CONTENT_GUESS) || lb_buf_adds(&b, "{\"a\":") ||
-        lb_buf_add_json(&b, author) || lb_buf_adds(&b, ",\"f\":") ||
-        lb_buf_add_json(&b, c->fields) ||
-        (c->prev && (lb_buf_adds(&b, ",\"p\":") || lb_buf_add_json(&b, c->prev))) ||
-        lb_buf_adds(&b, "}"))
+    if (!author || lb_buf_reserve(b, CONTENT_GUESS) || lb_buf_adds(b, "{\"a\":") ||
+        lb_buf_add_json(b, author) || lb_buf_adds(b, ",\"f\":") || lb_buf_add_json(b, c->fields) ||
+        (c->prev && (lb_buf_adds(b, ",\"p\":") || lb_buf_add_json(b, c->prev))) ||
+        lb_buf_adds(b, "}"))
         err = lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
                             LB_BODY_MAX);
     json_decref(author);
-    if (!err && !(*out = malloc(b.len + LB_SEAL_OVERHEAD)))
-        err = LB_ERR_NOMEM;
-    if (!err) {
-        err = lb_seal(s->keys, (unsigned char *)b.data, b.len, (unsigned char *)ad, adlen, *out);
-        *outlen = b.len + LB_SEAL_OVERHEAD;
-    }
-    lb_buf_wipe(&b);
     return err;
 }
 
-static lb_err change_insert(lb_store *s, const lb_change *c, int synced)
+/* Seal text, the content of c, into a new buffer. */
+static lb_err content_seal(lb_store *s, const lb_change *c, const char *text, size_t len,
+                           unsigned char **out, size_t *outlen)
+{
+    char ad[AD_MAX];
+    size_t adlen = change_ad(c, ad);
+    lb_err err;
+    if (len > LB_BODY_MAX)
+        return lb_store_fail(s, LB_ERR_INVALID, "a change is too large (at most %u bytes)",
+                             LB_BODY_MAX);
+    if (!(*out = malloc(len + LB_SEAL_OVERHEAD)))
+        return LB_ERR_NOMEM;
+    err = lb_seal(s->keys, (const unsigned char *)text, len, (unsigned char *)ad, adlen, *out);
+    *outlen = len + LB_SEAL_OVERHEAD;
+    return err;
+}
+
+/* Write c with its content text into the log; *kept 0 when a synced change
+ * was there already (nothing written then). */
+static lb_err change_insert(lb_store *s, const lb_change *c, const char *text, size_t tlen,
+                            int synced, int *kept)
 {
     sqlite3_stmt *st = lb_store_stmt(s, synced ? SQL_INSERT_SYNCED : SQL_INSERT);
     unsigned char *body = NULL;
@@ -137,7 +103,7 @@ static lb_err change_insert(lb_store *s, const lb_change *c, int synced)
     lb_err err;
     if (!st)
         return LB_ERR_INTERNAL;
-    err = change_seal(s, c, &body, &len);
+    err = content_seal(s, c, text, tlen, &body, &len);
     if (err) {
         free(body);
         return err;
@@ -154,19 +120,33 @@ static lb_err change_insert(lb_store *s, const lb_change *c, int synced)
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(body);
+    *kept = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
     return rc == SQLITE_DONE ? LB_OK : lb_store_sqlfail(s, rc, "writing the change log");
 }
 
 /* Keep c in the log, then merge it into its record (or create the record,
- * when c made its id just now: fresh); synced: c came from the server. */
-static lb_err change_keep(lb_store *s, const lb_change *c, int fresh, int synced)
+ * when c made its id just now: fresh); synced: c came from the server.
+ * text: c's content as its writer made it (NULL: built from c).  *kept 0
+ * when a synced change was in the log already: then nothing is done. */
+static lb_err change_keep(lb_store *s, const lb_change *c, int fresh, int synced,
+                          const char *text, size_t tlen, int *kept)
 {
-    lb_change kept = *c;
-    lb_err err = change_insert(s, c, synced);
-    kept.seq = sqlite3_last_insert_rowid(s->db);
-    if (err)
+    lb_change k = *c;
+    lb_buf b;
+    lb_err err = LB_OK;
+    lb_buf_init(&b, LB_BODY_MAX);
+    if (!text && (err = content_build(s, c, &b)) == LB_OK) {
+        text = b.data;
+        tlen = b.len;
+    }
+    if (!err)
+        err = change_insert(s, c, text, tlen, synced, kept);
+    lb_buf_wipe(&b);
+    if (err || !*kept)
         return err;
-    return fresh ? lb_record_create(s, &kept) : lb_record_merge(s, &kept);
+    k.seq = sqlite3_last_insert_rowid(s->db);
+    return fresh ? lb_record_create(s, &k) : synced ? lb_record_apply(s, &k)
+                 : lb_record_merge(s, &k);
 }
 
 static int valid_id(const char *id)
@@ -216,7 +196,7 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
                        const char *person, json_t *fields, char record_out[LB_ID_HEX + 1])
 {
     lb_change c;
-    int own;
+    int own, kept = 0;
     lb_err err = lb_store_write_begin(s, &own);
     if (err)
         return err;
@@ -229,7 +209,7 @@ lb_err lb_change_write(lb_store *s, const char *kind, const char *record,
     if (!err && record)
         err = lb_record_stamps(s, c.record, fields, &c.prev);
     if (!err)
-        err = change_keep(s, &c, record == NULL, 0);
+        err = change_keep(s, &c, record == NULL, 0, NULL, 0, &kept);
     json_decref(c.prev);
     err = lb_store_write_end(s, own, err);
     if (!err && record_out)
@@ -252,20 +232,25 @@ lb_err lb_change_known(lb_store *s, const char *id, int *known)
     return LB_OK;
 }
 
-static lb_err change_apply(lb_store *s, const lb_change *c, int synced, int *fresh)
+/* Apply c; text: its content as its writer made it (synced only; NULL:
+ * built from c).  A synced change with its text skips the look-up: the
+ * log's insert tells whether it was there. */
+static lb_err change_apply(lb_store *s, const lb_change *c, int synced, const char *text,
+                           size_t tlen, int *fresh)
 {
-    int own, known = 0;
+    int own, known = 0, kept = 0;
     lb_err err = lb_store_write_begin(s, &own);
     if (err)
         return err;
     if (!valid_id(c->id) || !valid_id(c->record) || !valid_id(c->person) ||
         !valid_id(c->device) || !c->author || !json_is_object(c->fields))
         err = lb_store_fail(s, LB_ERR_INVALID, "change %.32s is malformed", c->id);
-    if (!err)
+    if (!err && !text)
         err = lb_change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
-        err = change_keep(s, c, 0, synced);
+        err = change_keep(s, c, 0, synced, text, tlen, &kept);
+        known = !err && !kept;
     }
     err = lb_store_write_end(s, own, err);
     if (!err && fresh)
@@ -275,12 +260,18 @@ static lb_err change_apply(lb_store *s, const lb_change *c, int synced, int *fre
 
 lb_err lb_change_apply(lb_store *s, const lb_change *c)
 {
-    return change_apply(s, c, 0, NULL);
+    return change_apply(s, c, 0, NULL, 0, NULL);
 }
 
 lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh)
 {
-    return change_apply(s, c, 1, fresh);
+    return change_apply(s, c, 1, NULL, 0, fresh);
+}
+
+lb_err lb_change_apply_synced_text(lb_store *s, const lb_change *c, const char *text,
+                                   size_t len, int *fresh)
+{
+    return change_apply(s, c, 1, text, len, fresh);
 }
 
 static lb_err row_text(lb_store *s, sqlite3_stmt *st, int col, char *dst, size_t cap)

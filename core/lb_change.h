@@ -73,6 +73,13 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c);
  * (a change it had is left as it was). */
 lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh);
 
+/* The same with the change's content as its writer sealed it: text (len
+ * bytes), the JSON object {"a": author, "f": fields, "p": prev stamps}
+ * that c's author, fields and prev were read from.  It is sealed into the
+ * log as it is, neither written again nor looked up first. */
+lb_err lb_change_apply_synced_text(lb_store *s, const lb_change *c, const char *text,
+                                   size_t len, int *fresh);
+
 /* Read the change at log position seq, decrypted, into *c (release with
  * lb_change_clear).  LB_ERR_NOTFOUND, or LB_ERR_TAMPERED naming it. */
 lb_err lb_change_read(lb_store *s, int64_t seq, lb_change *c);

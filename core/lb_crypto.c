@@ -151,6 +151,53 @@ const unsigned char *lb_keyring_bytes(const lb_keyring *kr, size_t *len)
     return kr->data;
 }
 
+size_t lb_ad_join(char *out, size_t cap, const char *tag, const char *const *fields, size_t n)
+{
+    size_t len = strlen(tag), i, k;
+    if (len >= cap)
+        return 0;
+    memcpy(out, tag, len);
+    for (i = 0; i < n; i++) {
+        k = strlen(fields[i]);
+        if (len + 1 + k >= cap)
+            return 0;
+        out[len] = '|';
+        memcpy(out + len + 1, fields[i], k);
+        len += 1 + k;
+    }
+    out[len] = '\0';
+    return len;
+}
+
+/* The decimal text of v and a NUL at out (at most 21 bytes). */
+static void put_uint(char *out, uint64_t v)
+{
+    char tmp[LB_AD_NUM];
+    size_t n = 0, i = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+}
+
+const char *lb_ad_uint(char out[LB_AD_NUM], uint64_t v)
+{
+    put_uint(out, v);
+    return out;
+}
+
+const char *lb_ad_int(char out[LB_AD_NUM], int64_t v)
+{
+    if (v >= 0)
+        return lb_ad_uint(out, (uint64_t)v);
+    out[0] = '-';
+    put_uint(out + 1, 0 - (uint64_t)v);
+    return out;
+}
+
 lb_err lb_seal(const lb_keyring *kr, const unsigned char *msg, size_t len,
                const unsigned char *ad, size_t adlen, unsigned char *out)
 {

@@ -76,6 +76,17 @@ lb_err lb_seal(const lb_keyring *kr, const unsigned char *msg, size_t len,
 lb_err lb_open(const lb_keyring *kr, const unsigned char *in, size_t inlen,
                const unsigned char *ad, size_t adlen, unsigned char *out);
 
+/* Associated data: tag and the n fields joined by '|' into out, as
+ * snprintf(out, cap, "TAG|%s|%s...") writes them (a field with a '|' is
+ * the caller's to refuse).  Its length, or 0 when it does not fit in cap
+ * - 1 bytes (as callers of snprintf took it).  Numbers become fields with
+ * lb_ad_int and lb_ad_uint: their decimal text (as "%lld", "%llu") in out,
+ * which is returned. */
+#define LB_AD_NUM 24
+size_t lb_ad_join(char *out, size_t cap, const char *tag, const char *const *fields, size_t n);
+const char *lb_ad_int(char out[LB_AD_NUM], int64_t v);
+const char *lb_ad_uint(char out[LB_AD_NUM], uint64_t v);
+
 /* Keyed blind index of a value (NHS number lookups): the same value gives
  * the same LB_BLIND_LEN bytes under the same store, and reveals nothing. */
 lb_err lb_blind(const lb_keyring *kr, const char *value, size_t len,

@@ -11,8 +11,11 @@
 #include "lb_json.h"
 
 typedef struct reader {
-    const unsigned char *p, *end;
+    const unsigned char *p, *end, *start;
     int no_dups;
+    lb_json_member *top;    /* where the top object's members are noted */
+    size_t ntop, maxtop;
+    int check;              /* a number is checked, not made (json_null()) */
     lb_err err;             /* LB_ERR_INVALID or LB_ERR_NOMEM once failed */
     char *scratch;          /* decoded string or key */
     size_t cap;
@@ -31,6 +34,26 @@ static void skip_ws(reader *r)
 {
     while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
         r->p++;
+}
+
+/* Past the run of plain string bytes at p (printable ASCII but '"' and
+ * '\\'): eight at a time while none of the eight is special. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        /* high bit of a byte set when it is < 0x20, >= 0x80, '"' or '\\' */
+        if ((((w - ones * 0x20) & ~w) | w | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
 }
 
 /* Room for n more bytes in the scratch buffer after len. */
@@ -159,8 +182,7 @@ static long string_text(reader *r)
     int rc;
     for (;;) {
         const unsigned char *s = r->p;
-        while (r->p < r->end && *r->p >= 0x20 && *r->p < 0x80 && *r->p != '"' && *r->p != '\\')
-            r->p++;
+        r->p = plain_run(r->p, r->end);
         run = (size_t)(r->p - s);
         if (room(r, len, run) != 0)
             return fail(r, LB_ERR_NOMEM), -1;
@@ -191,12 +213,10 @@ static long string_text(reader *r)
 
 static json_t *string(reader *r)
 {
-    const unsigned char *s = r->p;
+    const unsigned char *s = plain_run(r->p, r->end);
     long len;
     json_t *v;
     /* The common case: plain ASCII up to the quote, made in one copy. */
-    while (s < r->end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
-        s++;
     if (s < r->end && *s == '"') {
         v = json_stringn_nocheck((const char *)r->p, (size_t)(s - r->p));
         r->p = s + 1;
@@ -251,7 +271,7 @@ static json_t *number(reader *r)
             return fail(r, LB_ERR_INVALID);   /* as jansson: too big an integer */
         v = v * 10 + d;
     }
-    j = json_integer(neg ? -v : v);
+    j = r->check ? json_null() : json_integer(neg ? -v : v);
     return j ? j : fail(r, LB_ERR_NOMEM);
 }
 
@@ -267,14 +287,19 @@ static json_t *literal(reader *r, const char *word, json_t *v)
 /* One "key": value member of o; 0, or -1 (r->err set). */
 static int member(reader *r, json_t *o, int depth)
 {
+    const unsigned char *at = r->p;
     json_t *v;
     if (r->p >= r->end || *r->p != '"')
         return fail(r, LB_ERR_INVALID), -1;
     r->p++;
     if (string_text(r) < 0)
         return -1;
-    if (r->no_dups && json_object_get(o, r->scratch))
-        return fail(r, LB_ERR_INVALID), -1;
+    if (depth == 1 && r->top && r->ntop++ < r->maxtop) {
+        lb_json_member *m = &r->top[r->ntop - 1];
+        m->key = (const char *)at + 1;
+        m->keylen = (size_t)(r->p - at) - 2;
+        m->at = (size_t)(at - r->start);
+    }
     skip_ws(r);
     if (r->p >= r->end || *r->p != ':')
         return fail(r, LB_ERR_INVALID), -1;
@@ -286,9 +311,12 @@ static int member(reader *r, json_t *o, int depth)
             return fail(r, LB_ERR_NOMEM), -1;
         if (key == small)
             memcpy(small, r->scratch, strlen(r->scratch) + 1);
+        size_t had = json_object_size(o);
         v = value(r, depth + 1);
         if (v && json_object_set_new_nocheck(o, key, v) != 0)
             fail(r, LB_ERR_NOMEM);
+        else if (v && r->no_dups && json_object_size(o) == had)
+            fail(r, LB_ERR_INVALID);    /* the key was there: it replaced a value */
         if (key != small)
             free(key);
     }
@@ -384,23 +412,171 @@ static json_t *value(reader *r, int depth)
     }
 }
 
-lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out)
+static lb_err parse(reader *r, const char *text, size_t len, json_t **out)
 {
-    reader r;
     json_t *v;
-    memset(&r, 0, sizeof r);
-    r.p = (const unsigned char *)text;
-    r.end = r.p + len;
-    r.no_dups = no_dups;
-    v = text ? value(&r, 1) : NULL;
-    skip_ws(&r);
-    if (v && r.p != r.end)
-        r.err = LB_ERR_INVALID;
-    free(r.scratch);
-    if (!v || r.err) {
+    r->p = r->start = (const unsigned char *)text;
+    r->end = r->p + len;
+    v = text ? value(r, 1) : NULL;
+    skip_ws(r);
+    if (v && r->p != r->end)
+        r->err = LB_ERR_INVALID;
+    free(r->scratch);
+    if (!v || r->err) {
         json_decref(v);
-        return r.err ? r.err : LB_ERR_INVALID;
+        return r->err ? r->err : LB_ERR_INVALID;
     }
     *out = v;
     return LB_OK;
+}
+
+lb_err lb_json_parse(const char *text, size_t len, int no_dups, json_t **out)
+{
+    reader r;
+    memset(&r, 0, sizeof r);
+    r.no_dups = no_dups;
+    return parse(&r, text, len, out);
+}
+
+lb_err lb_json_parse_members(const char *text, size_t len, int no_dups, json_t **out,
+                             lb_json_member *members, size_t max, size_t *count)
+{
+    reader r;
+    lb_err err;
+    memset(&r, 0, sizeof r);
+    r.no_dups = no_dups;
+    r.top = members;
+    r.maxtop = max;
+    err = parse(&r, text, len, out);
+    *count = r.ntop;
+    return err;
+}
+
+/* ---- one object, its members told apart without building it --------------------------------- */
+
+/* Check the value at r->p: strings, numbers and literals without making
+ * them (objects and arrays are made and let go); 0, or -1 (r->err set). */
+static int check_value(reader *r, int depth)
+{
+    json_t *v;
+    if (r->p < r->end && *r->p == '"') {
+        const unsigned char *s = plain_run(r->p + 1, r->end);
+        if (s < r->end && *s == '"') {
+            r->p = s + 1;
+            return 0;
+        }
+        r->p++;
+        return string_text(r) < 0 ? -1 : 0;
+    }
+    r->check = 1;
+    v = value(r, depth);
+    r->check = 0;
+    json_decref(v);
+    return v ? 0 : -1;
+}
+
+static int wanted(const lb_json_member *m, const char *const *build, size_t nbuild)
+{
+    for (size_t i = 0; i < nbuild; i++)
+        if (strlen(build[i]) == m->keylen && memcmp(build[i], m->key, m->keylen) == 0)
+            return 1;
+    return 0;
+}
+
+/* The key at r->p (its opening quote) into all[n]; 1 when it cannot be
+ * told apart from the others as written (an escape in it), -1 on error. */
+static int shallow_key(reader *r, lb_json_member *all, size_t n)
+{
+    const unsigned char *at = r->p;
+    lb_json_member *m = &all[n];
+    size_t i;
+    if (r->p >= r->end || *r->p != '"')
+        return fail(r, LB_ERR_INVALID), -1;
+    r->p++;
+    if (string_text(r) < 0)
+        return -1;
+    m->key = (const char *)at + 1;
+    m->keylen = (size_t)(r->p - at) - 2;
+    m->at = (size_t)(at - r->start);
+    if (memchr(m->key, '\\', m->keylen))
+        return 1;
+    for (i = 0; i < n; i++)
+        if (all[i].keylen == m->keylen && memcmp(all[i].key, m->key, m->keylen) == 0)
+            return fail(r, LB_ERR_INVALID), -1;   /* a repeated key */
+    return 0;
+}
+
+/* The members of the object at r->p (after its '{'); *count as for
+ * lb_json_parse_shallow.  0, or -1 (r->err set). */
+static int shallow_members(reader *r, const char *const *build, size_t nbuild,
+                           lb_json_member *m, size_t max, size_t *count)
+{
+    size_t n = 0;
+    int rc;
+    skip_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return 0;
+    }
+    for (;;) {
+        if (n == max) {
+            *count = max + 1;
+            return 0;
+        }
+        if ((rc = shallow_key(r, m, n)) != 0) {
+            *count = rc > 0 ? max + 1 : n;
+            return rc > 0 ? 0 : -1;
+        }
+        skip_ws(r);
+        if (r->p >= r->end || *r->p != ':')
+            return fail(r, LB_ERR_INVALID), -1;
+        r->p++;
+        skip_ws(r);
+        m[n].val = (const char *)r->p;
+        *count = ++n;
+        if (wanted(&m[n - 1], build, nbuild) ? !(m[n - 1].v = value(r, 2)) : check_value(r, 2) != 0)
+            return -1;
+        m[n - 1].vallen = (size_t)((const char *)r->p - m[n - 1].val);
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            skip_ws(r);
+            continue;
+        }
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            return 0;
+        }
+        return fail(r, LB_ERR_INVALID), -1;
+    }
+}
+
+lb_err lb_json_parse_shallow(const char *text, size_t len, const char *const *build,
+                             size_t nbuild, lb_json_member *m, size_t max, size_t *count)
+{
+    reader r;
+    size_t i;
+    int rc = -1;
+    memset(&r, 0, sizeof r);
+    r.p = r.start = (const unsigned char *)text;
+    r.end = r.p + len;
+    r.no_dups = 1;
+    *count = 0;
+    memset(m, 0, max * sizeof *m);
+    skip_ws(&r);
+    if (text && r.p < r.end && *r.p == '{') {
+        r.p++;
+        rc = shallow_members(&r, build, nbuild, m, max, count);
+    }
+    skip_ws(&r);
+    if (rc == 0 && *count <= max && r.p != r.end)
+        rc = -1;
+    free(r.scratch);
+    if (rc == 0 && *count <= max)
+        return LB_OK;
+    for (i = 0; i < max; i++) {
+        json_decref(m[i].v);
+        m[i].v = NULL;
+    }
+    return rc == 0 ? LB_OK : r.err == LB_ERR_NOMEM ? LB_ERR_NOMEM : LB_ERR_INVALID;
 }

@@ -29,6 +29,9 @@ static const char SQL_PUT[] =
     "body = excluded.body";
 static const char SQL_PUT_REF[] =
     "INSERT INTO records(id, kind, person, created, change) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_PUT_NEW[] =
+    "INSERT INTO records(id, kind, person, created, change) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT(id) DO NOTHING";
 static const char SQL_NHS_DEL[] = "DELETE FROM nhs_index WHERE person = ?1";
 static const char SQL_NHS_PUT[] = "INSERT OR REPLACE INTO nhs_index(blind, person) VALUES (?1, ?2)";
 static const char SQL_NHS_GET[] = "SELECT person FROM nhs_index WHERE blind = ?1";
@@ -321,9 +324,9 @@ static lb_err merge_state(lb_store *s, const lb_change *c, json_t *state, uint64
 
 /* A record that c creates: a row pointing at c, whose sealed body is the
  * record's whole state. */
-static lb_err record_new(lb_store *s, const lb_change *c, int64_t seq)
+static lb_err record_new(lb_store *s, const char *sql, const lb_change *c, int64_t seq)
 {
-    sqlite3_stmt *st = lb_store_stmt(s, SQL_PUT_REF);
+    sqlite3_stmt *st = lb_store_stmt(s, sql);
     int rc;
     if (!st)
         return LB_ERR_INTERNAL;
@@ -354,9 +357,22 @@ lb_err lb_record_merge(lb_store *s, const lb_change *c)
     return lb_record_create(s, c);
 }
 
+lb_err lb_record_apply(lb_store *s, const lb_change *c)
+{
+    int person = strcmp(c->kind, "person") == 0;
+    lb_err err = record_new(s, SQL_PUT_NEW, c, c->seq);
+    if (err || sqlite3_changes(s->db) == 0)
+        return err ? err : lb_record_merge(s, c);
+    if (person)
+        lb_store_forget_active(s);
+    if (person && json_object_get(c->fields, "nhs"))
+        err = nhs_index_update(s, c->person, c->fields);
+    return err;
+}
+
 lb_err lb_record_create(lb_store *s, const lb_change *c)
 {
-    lb_err err = record_new(s, c, c->seq);
+    lb_err err = record_new(s, SQL_PUT_REF, c, c->seq);
     if (!err && strcmp(c->kind, "person") == 0 && json_object_get(c->fields, "nhs"))
         err = nhs_index_update(s, c->person, c->fields);
     return err;

@@ -50,6 +50,11 @@ lb_err lb_record_find_nhs(lb_store *s, const char *nhs, char out[LB_ID_HEX + 1])
  * log inside its transaction; front ends use lb_change_write instead. */
 lb_err lb_record_merge(lb_store *s, const lb_change *c);
 
+/* lb_record_merge for a change that most likely creates its record (one
+ * pulled from the server): the record is inserted unless it exists, and
+ * only then read and merged. */
+lb_err lb_record_apply(lb_store *s, const lb_change *c);
+
 /* The record that change c (kept at c->seq) creates under an id made just
  * now, so known to be new: no lookup before the insert. */
 lb_err lb_record_create(lb_store *s, const lb_change *c);

@@ -14,7 +14,9 @@
  * change as compact JSON {"kind", "record", "caseload", "hlc", "device",
  * "schema", "a": author, "f": fields, "p": prev stamps (when any)}: the
  * clear facts, then the change's stored content copied as it is, so the
- * outbox neither parses nor writes the fields again.  The associated data
+ * outbox neither parses nor writes the fields again; a pull seals that
+ * closing {"a", "f", "p"} into its own log as it is, and makes only the
+ * fields and stamps into values (the rest is read as written).  The associated data
  * is "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE is 1 or 0) for an
  * assignment, "lbe1|ID|PERSON|KEY|-" otherwise.  Envelopes are handed over
  * as lb_sync_envelope views (sync/lb_proto.c frames them for the wire; core/
@@ -752,10 +754,10 @@ static lb_err epoch_check(lb_store *s, const char *now, int *reset)
 static size_t env_ad(const char *id, const char *person, int64_t key, int has_assign,
                      const char *caseload, int active, char ad[ENV_AD_MAX])
 {
-    int n = has_assign ? snprintf(ad, ENV_AD_MAX, "lbe1|%s|%s|%" PRId64 "|%s|%d", id, person,
-                                  key, caseload, active ? 1 : 0)
-                       : snprintf(ad, ENV_AD_MAX, "lbe1|%s|%s|%" PRId64 "|-", id, person, key);
-    return n > 0 && n < ENV_AD_MAX ? (size_t)n : 0;
+    char num[LB_AD_NUM];
+    const char *f[] = {id, person, lb_ad_int(num, key), has_assign ? caseload : "-",
+                       active ? "1" : "0"};
+    return lb_ad_join(ad, ENV_AD_MAX, "lbe1", f, has_assign ? 5 : 4);
 }
 
 /* The routing facts of an assignment change: from its fields, else from the
@@ -1196,11 +1198,41 @@ static json_int_t int_of(const json_t *j, const char *key)
     return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
-static lb_err change_from_plain(const lb_sync_envelope *e, const unsigned char *plain,
-                                size_t len, lb_change *c, const char **why)
+#define PLAIN_MEMBERS 12
+
+/* The stored content within the plaintext: from its "a" member on, when
+ * only "a", "f" and "p" follow (as envelope_plain writes them), rewritten
+ * in place as an object of its own ({"a", "f", "p"}).  *content NULL when
+ * it is laid out otherwise: then the content is written again. */
+static void content_in_plain(unsigned char *plain, size_t len, const lb_json_member *m,
+                             size_t n, const char **content, size_t *clen)
+{
+    static const char *const names[] = {"a", "f", "p"};
+    size_t i, a = n, end = len;
+    *content = NULL;
+    for (i = 0; i < n && i < PLAIN_MEMBERS; i++)
+        if (m[i].keylen == 1 && m[i].key[0] == 'a')
+            a = i;
+    if (a == 0 || a >= n || n > PLAIN_MEMBERS || n - a > 3)
+        return;
+    for (i = a; i < n; i++)
+        if (m[i].keylen != 1 || m[i].key[0] != names[i - a][0])
+            return;
+    while (end > 0 && plain[end - 1] != '}')
+        end--;
+    plain[m[a].at - 1] = '{';
+    *content = (const char *)plain + m[a].at - 1;
+    *clen = end - (m[a].at - 1);
+}
+
+static lb_err change_from_tree(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+                                lb_change *c, const char **content, size_t *clen,
+                                const char **why)
 {
     json_t *j = NULL;
-    lb_err err = lb_json_parse((const char *)plain, len, 1, &j);
+    lb_json_member m[PLAIN_MEMBERS];
+    size_t nm = 0;
+    lb_err err = lb_json_parse_members((const char *)plain, len, 1, &j, m, PLAIN_MEMBERS, &nm);
     /* Plain lookups rather than json_unpack, whose format parsing cost as
      * much as the rest of reading a change. */
     const char *kind = json_string_value(json_object_get(j, "kind"));
@@ -1231,9 +1263,134 @@ static lb_err change_from_plain(const lb_sync_envelope *e, const unsigned char *
         if (!(c->author = strdup(author)))
             err = LB_ERR_NOMEM;
     }
+    if (!err)
+        content_in_plain(plain, len, m, nm, content, clen);
     if (err == LB_ERR_INVALID)
         *why = "its sealed content is not a change";
     json_decref(j);
+    return err;
+}
+
+/* A string value written without escapes, copied into out (cap bytes with
+ * its NUL): 1; 0 when it is absent, no string or too long (no change has
+ * it so); -1 when it has an escape (the text is read in full then). */
+static int raw_text(const lb_json_member *m, char *out, size_t cap)
+{
+    size_t n = m ? m->vallen - 2 : 0;
+    if (!m || m->vallen < 2 || m->val[0] != '"' || n >= cap)
+        return 0;
+    if (memchr(m->val + 1, '\\', n))
+        return -1;
+    memcpy(out, m->val + 1, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/* An integer value as written, or -1 (absent, not an integer, negative:
+ * as int_of, for the checks that follow). */
+static json_int_t raw_int(const lb_json_member *m)
+{
+    json_int_t v = 0;
+    size_t i;
+    if (!m || m->vallen == 0)
+        return -1;
+    if (m->vallen == 2 && memcmp(m->val, "-0", 2) == 0)
+        return 0;
+    for (i = 0; i < m->vallen; i++) {
+        if (m->val[i] < '0' || m->val[i] > '9')
+            return -1;
+        v = v * 10 + (m->val[i] - '0');   /* the reader refused what overflows */
+    }
+    return v;
+}
+
+enum { M_KIND, M_RECORD, M_CASELOAD, M_HLC, M_DEVICE, M_SCHEMA, M_AUTHOR, M_FIELDS, M_PREV,
+       M_NAMES };
+
+/* Which of the plaintext's members is which (NULL: absent). */
+static void plain_find(const lb_json_member *m, size_t n, const lb_json_member *at[M_NAMES])
+{
+    static const char *const names[M_NAMES] = {"kind", "record", "caseload", "hlc", "device",
+                                               "schema", "a", "f", "p"};
+    size_t i, k;
+    for (k = 0; k < M_NAMES; k++)
+        at[k] = NULL;
+    for (i = 0; i < n; i++)
+        for (k = 0; k < M_NAMES; k++)
+            if (strlen(names[k]) == m[i].keylen && memcmp(names[k], m[i].key, m[i].keylen) == 0)
+                at[k] = &m[i];
+}
+
+/* change_from_tree without making the plaintext's object: its members read
+ * as written, only "f" and "p" made.  *whole when the plaintext is to be
+ * read in full instead (escapes where this reads text as written). */
+static lb_err change_from_members(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+                                  lb_change *c, const char **content, size_t *clen,
+                                  const char **why, int *whole)
+{
+    static const char *const made[] = {"f", "p"};
+    lb_json_member m[PLAIN_MEMBERS];
+    const lb_json_member *at[M_NAMES];
+    const lb_json_member *a;
+    size_t n = 0;
+    json_int_t hlc, schema;
+    int texts[5];
+    lb_err err = lb_json_parse_shallow((const char *)plain, len, made, 2, m, PLAIN_MEMBERS, &n);
+    *whole = !err && n > PLAIN_MEMBERS;
+    if (err || *whole) {
+        *why = err == LB_ERR_INVALID ? "its sealed content is not a change" : NULL;
+        return err;
+    }
+    plain_find(m, n, at);
+    texts[0] = raw_text(at[M_KIND], c->kind, sizeof c->kind);
+    texts[1] = raw_text(at[M_RECORD], c->record, sizeof c->record);
+    texts[2] = raw_text(at[M_CASELOAD], c->caseload, sizeof c->caseload);
+    texts[3] = raw_text(at[M_DEVICE], c->device, sizeof c->device);
+    a = at[M_AUTHOR];
+    texts[4] = !a || a->vallen < 2 || a->val[0] != '"' ? 0
+             : memchr(a->val + 1, '\\', a->vallen - 2) ? -1 : 1;
+    hlc = raw_int(at[M_HLC]);
+    schema = raw_int(at[M_SCHEMA]);
+    *whole = texts[0] < 0 || texts[1] < 0 || texts[2] < 0 || texts[3] < 0 || texts[4] < 0;
+    if (!*whole && (!texts[0] || !is_name(c->kind, LB_KIND_MAX) || !texts[1] ||
+                    !is_id(c->record) || !texts[2] || !is_name(c->caseload, LB_CASELOAD_MAX) ||
+                    hlc < 0 || !texts[3] || !is_id(c->device) || !texts[4] ||
+                    !at[M_FIELDS] || !json_is_object(at[M_FIELDS]->v) || schema < 1 ||
+                    schema > 0xffff || (at[M_PREV] && !json_is_object(at[M_PREV]->v))))
+        err = LB_ERR_INVALID;
+    if (!err && !*whole) {
+        memcpy(c->id, e->id, LB_ID_HEX + 1);
+        memcpy(c->person, e->person, LB_ID_HEX + 1);
+        c->hlc = (uint64_t)hlc;
+        c->schema = (int)schema;
+        c->fields = json_incref(at[M_FIELDS]->v);
+        c->prev = at[M_PREV] ? json_incref(at[M_PREV]->v) : NULL;
+        if (!(c->author = strndup(a->val + 1, a->vallen - 2)))
+            err = LB_ERR_NOMEM;
+        else
+            content_in_plain(plain, len, m, n, content, clen);
+    }
+    for (n = 0; n < PLAIN_MEMBERS; n++)
+        json_decref(m[n].v);
+    if (err == LB_ERR_INVALID)
+        *why = "its sealed content is not a change";
+    return err;
+}
+
+/* The change an envelope carries: its id and person from the (now
+ * authenticated) metadata, the rest from the plaintext; *content the
+ * stored content within the plaintext when it is there as it is. */
+static lb_err change_from_plain(const lb_sync_envelope *e, unsigned char *plain, size_t len,
+                                lb_change *c, const char **content, size_t *clen,
+                                const char **why)
+{
+    int whole = 0;
+    lb_err err = change_from_members(e, plain, len, c, content, clen, why, &whole);
+    if (!err && whole) {
+        lb_change_clear(c);
+        memset(c, 0, sizeof *c);
+        err = change_from_tree(e, plain, len, c, content, clen, why);
+    }
     return err;
 }
 
@@ -1272,20 +1429,28 @@ static lb_err step_once(lb_store *s, const char *sql)
  * Otherwise (the common case: a savepoint per change cost a quarter of a
  * pull) a refused change sets p->redo, and lb_sync_pull_envelope starts
  * the answer again, carefully. */
-static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char **why)
+static lb_err apply_synced(lb_sync_pull *p, const lb_change *c, const char *content,
+                           size_t clen, int *fresh)
+{
+    return content ? lb_change_apply_synced_text(p->s, c, content, clen, fresh)
+                   : lb_change_apply_synced(p->s, c, fresh);
+}
+
+static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char *content, size_t clen,
+                         const char **why)
 {
     size_t marked = 0;
     int known = 0, fresh = 0;
     lb_err err = LB_OK;
     if (!p->careful) {
-        err = lb_change_apply_synced(p->s, c, &fresh);
+        err = apply_synced(p, c, content, clen, &fresh);
         if (err == LB_ERR_INVALID) {
             p->redo = 1;
             return LB_OK;
         }
     } else if (!(err = lb_change_known(p->s, c->id, &known)) && !known &&
                !(err = step_once(p->s, SQL_SAVEPOINT))) {
-        err = lb_change_apply_synced(p->s, c, &fresh);
+        err = apply_synced(p, c, content, clen, &fresh);
         if (err == LB_ERR_INVALID) {
             step_once(p->s, SQL_ROLLBACK_TO);
             lb_store_forget_active(p->s);
@@ -1306,19 +1471,20 @@ static lb_err pull_open_apply(lb_sync_pull *p, const lb_sync_envelope *e,
 {
     lb_change c;
     unsigned char *plain = NULL;
-    size_t plen = 0;
+    const char *content = NULL;
+    size_t plen = 0, clen = 0;
     lb_err err = env_open(e, key, &plain, &plen, why);
     memset(&c, 0, sizeof c);
     if (!err)
-        err = change_from_plain(e, plain, plen, &c, why);
+        err = change_from_plain(e, plain, plen, &c, &content, &clen, why);
+    if (!err && (*why = assign_mismatch(e, &c)) != NULL)
+        err = LB_ERR_INVALID;
+    if (!err)
+        err = pull_apply(p, &c, content, clen, why);
     if (plain) {
         sodium_memzero(plain, plen);
         free(plain);
     }
-    if (!err && (*why = assign_mismatch(e, &c)) != NULL)
-        err = LB_ERR_INVALID;
-    if (!err)
-        err = pull_apply(p, &c, why);
     lb_change_clear(&c);
     return err;
 }

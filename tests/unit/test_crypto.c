@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include "lb_crypto.h"
 
@@ -362,6 +364,37 @@ static void test_crypto_id_new_hex_and_unique(void **state)
             assert_string_not_equal(ids[i], ids[j]);
 }
 
+/* Associated data joined as snprintf wrote it (stores sealed with that
+ * must open): numbers at their limits; too long for the buffer gives 0. */
+static void test_crypto_ad_join_as_snprintf(void **state)
+{
+    static const int64_t ints[] = {0, 1, -1, 9, 10, 65535, INT64_MAX, INT64_MIN, -1234567890};
+    static const uint64_t uints[] = {0, 1, 10, 281474976710656ull, UINT64_MAX};
+    char a[64], b[64], n1[LB_AD_NUM], n2[LB_AD_NUM];
+    size_t i, len;
+    (void)state;
+    for (i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        const char *f[] = {"x", lb_ad_int(n1, ints[i]), ""};
+        snprintf(b, sizeof b, "lbt1|x|%" PRId64 "|", ints[i]);
+        len = lb_ad_join(a, sizeof a, "lbt1", f, 3);
+        assert_string_equal(a, b);
+        assert_int_equal(len, strlen(b));
+    }
+    for (i = 0; i < sizeof uints / sizeof uints[0]; i++) {
+        const char *f[] = {lb_ad_uint(n2, uints[i])};
+        snprintf(b, sizeof b, "lbt1|%" PRIu64, uints[i]);
+        assert_int_equal(lb_ad_join(a, sizeof a, "lbt1", f, 1), strlen(b));
+        assert_string_equal(a, b);
+    }
+    {
+        const char *f[] = {"0123456789", "0123456789"};
+        assert_int_equal(lb_ad_join(a, 27, "lbt1", f, 2), 26);   /* 26 < 27: fits */
+        assert_int_equal(lb_ad_join(a, 26, "lbt1", f, 2), 0);    /* as snprintf's n >= cap */
+        assert_int_equal(lb_ad_join(a, 4, "lbt1", f, 0), 0);
+        assert_int_equal(lb_ad_join(a, 5, "lbt1", f, 0), 4);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_crypto_blind_per_keyring),
         cmocka_unit_test(test_crypto_wipe_zeroes_and_locks),
         cmocka_unit_test(test_crypto_id_new_hex_and_unique),
+        cmocka_unit_test(test_crypto_ad_join_as_snprintf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

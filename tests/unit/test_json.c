@@ -14,6 +14,8 @@
 #include <string.h>
 #include "lb_json.h"
 
+static void same_as_whole(const char *text);
+
 /* Parse text with both readers; they must agree. */
 static void same_as_jansson(const char *text, size_t len)
 {
@@ -124,6 +126,103 @@ static void test_json_long_strings(void **state)
     free(t);
 }
 
+/* Strings are scanned eight bytes at a time: every kind of byte a string
+ * may or may not hold, at every offset from the start and from the end of
+ * an eight-byte word, in a value and in a key; the text cut short too. */
+static void test_json_every_byte_at_every_offset(void **state)
+{
+    static const char *const odd[] = {
+        "\"", "\\", "\\\"", "\\n", "\\u00e9", "\x01", "\x1f", " ", "\x7f", "\x80",
+        "\xc3\xa9", "\xc3", "\xff", "!", "#", "[", "]", "\\\\", "\x5b", "\x5d", "~",
+    };
+    char text[128], body[64];
+    size_t k, at, len, n;
+    (void)state;
+    for (k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        for (at = 0; at < 24; at++) {
+            for (len = at; len < at + 12; len++) {
+                memset(body, 'a', len);
+                body[len] = '\0';
+                memcpy(body + at, odd[k], strlen(odd[k]));
+                if (at + strlen(odd[k]) > len)
+                    body[at + strlen(odd[k])] = '\0';
+                n = (size_t)snprintf(text, sizeof text, "{\"%s\":\"%s\"}", body, body);
+                same_as_jansson(text, n);
+                same_as_whole(text);
+                same_as_jansson(text, n - 3);
+                same_as_jansson(text + 4 + strlen(body), n - 4 - strlen(body) - 1);
+            }
+        }
+    }
+}
+
+/* lb_json_parse_shallow agrees with lb_json_parse (repeated keys refused):
+ * it accepts an object exactly when that does, notes every member with
+ * its key and value as written, and makes the values asked for. */
+static void same_as_whole(const char *text)
+{
+    static const char *const build[] = {"f", "p"};
+    lb_json_member m[8];
+    size_t n = 99, i, len = strlen(text);
+    json_t *whole = NULL, *v = NULL;
+    lb_err shallow = lb_json_parse_shallow(text, len, build, 2, m, 8, &n);
+    lb_err full = lb_json_parse(text, len, 1, &whole);
+    if (shallow == LB_OK && n > 8) {
+        for (i = 0; i < 8; i++)
+            assert_null(m[i].v);
+        json_decref(whole);
+        return;     /* to be read in full */
+    }
+    if (shallow != LB_OK) {
+        if (full == LB_OK && json_is_object(whole))
+            fail_msg("refused what lb_json_parse accepts: %s", text);
+        json_decref(whole);
+        return;
+    }
+    if (full != LB_OK || !json_is_object(whole) || json_object_size(whole) != n)
+        fail_msg("accepted what lb_json_parse refuses: %s", text);
+    for (i = 0; i < n; i++) {
+        char key[64];
+        json_t *want;
+        assert_true(m[i].keylen < sizeof key);
+        memcpy(key, m[i].key, m[i].keylen);
+        key[m[i].keylen] = '\0';
+        want = json_object_get(whole, key);
+        assert_non_null(want);
+        assert_int_equal(text[m[i].at], '"');
+        assert_int_equal(lb_json_parse(m[i].val, m[i].vallen, 1, &v), LB_OK);
+        assert_true(json_equal(v, want));
+        json_decref(v);
+        if (strcmp(key, "f") == 0 || strcmp(key, "p") == 0)
+            assert_true(json_equal(m[i].v, want));
+        else
+            assert_null(m[i].v);
+        json_decref(m[i].v);
+    }
+    json_decref(whole);
+}
+
+static void test_json_shallow_as_whole(void **state)
+{
+    static const char *const texts[] = {
+        "{}", " { } ", "{\"a\":1}", " {\"a\" : \"x\" , \"f\" : {\"b\": [1, {\"c\": null}]} } ",
+        "{\"kind\":\"note\",\"hlc\":65536,\"a\":\"Ann\",\"f\":{\"text\":\"caf\\u00e9\"},"
+        "\"p\":{\"text\":\"\"}}",
+        "{\"k\":\"caf\xc3\xa9 \\\"q\\\"\",\"n\":-0,\"r\":1.5e3,\"t\":true,\"z\":null,\"l\":[]}",
+        "{\"a\":1,\"a\":2}", "{\"a\":1,\"\\u0061\":2}", "{\"\\u0061\":1}",
+        "{\"f\":{\"a\":1,\"a\":2}}", "{\"x\":{\"a\":1,\"a\":2}}", "{\"x\":[{\"a\":1,\"a\":2}]}",
+        "{\"k\":\"\\x\"}", "{\"k\":\"ctrl \x01\"}", "{\"k\":\"\xc3\"}", "{\"k\":1,}", "{\"k\" 1}",
+        "{\"k\":1} x", "{\"k\":1}  ", "[1]", "\"s\"", "", " ", "{", "{\"k\":01}", "{\"k\":-}",
+        "{\"k\":9223372036854775808}", "{\"k\":1e999}", "{\"k\":tru}", "{\"f\":}", "{\"f\":[1,]}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":{},\"g\":7,\"h\":8}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":{},\"g\":7,\"h\":8,\"i\":9}",
+        "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":{},\"g\":7,\"h\":8,\"a\":9}",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        same_as_whole(texts[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +232,8 @@ int main(void)
         cmocka_unit_test(test_json_duplicates),
         cmocka_unit_test(test_json_depth),
         cmocka_unit_test(test_json_long_strings),
+        cmocka_unit_test(test_json_every_byte_at_every_offset),
+        cmocka_unit_test(test_json_shallow_as_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -713,27 +713,138 @@ static void view_of(const json_t *j, lb_sync_envelope *e, unsigned char **buf)
     e->body_len = len;
 }
 
+/* An envelope sealing plain (n bytes) under key 1, for person. */
+static void seal_plain(const unsigned char key[LB_SYNC_TEAM_KEY_LEN], const char *plain,
+                       size_t n, const char *person, lb_sync_envelope *e,
+                       unsigned char body[1024])
+{
+    char ad[256];
+    unsigned long long clen = 0;
+    assert_true(n + 64 < 1024);
+    memset(e, 0, sizeof *e);
+    lb_id_new(e->id);
+    memcpy(e->person, person, LB_ID_HEX + 1);
+    e->key = 1;
+    snprintf(ad, sizeof ad, "lbe1|%s|%s|1|-", e->id, e->person);
+    randombytes_buf(body, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(body + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                               &clen, (const unsigned char *)plain, n,
+                                               (unsigned char *)ad, strlen(ad), NULL, body, key);
+    e->body = body;
+    e->body_len = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + (size_t)clen;
+}
+
 /* A well-sealed envelope whose change the log refuses: it names record (a
  * person's record) as a note. */
 static void sealed_misfit(const unsigned char key[LB_SYNC_TEAM_KEY_LEN], const char *record,
                           lb_sync_envelope *e, unsigned char body[1024])
 {
-    char plain[512], ad[256];
-    unsigned long long clen = 0;
+    char plain[512];
     int n = snprintf(plain, sizeof plain, "{\"kind\":\"note\",\"record\":\"%s\",\"caseload\":"
                      "\"local\",\"hlc\":65536,\"device\":\"%032d\",\"schema\":1,\"a\":\"M\","
                      "\"f\":{\"text\":\"not a note\"}}", record, 7);
-    memset(e, 0, sizeof *e);
-    lb_id_new(e->id);
-    memcpy(e->person, record, LB_ID_HEX + 1);
-    e->key = 1;
-    snprintf(ad, sizeof ad, "lbe1|%s|%s|1|-", e->id, e->person);
-    randombytes_buf(body, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(body + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                                               &clen, (unsigned char *)plain, (size_t)n,
-                                               (unsigned char *)ad, strlen(ad), NULL, body, key);
-    e->body = body;
-    e->body_len = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + (size_t)clen;
+    seal_plain(key, plain, (size_t)n, record, e, body);
+}
+
+typedef struct seen_change {
+    const char *record;
+    int found;
+    char author[16];
+    json_t *fields, *prev;
+} seen_change;
+
+static int find_change(const lb_change *c, void *ctx)
+{
+    seen_change *w = ctx;
+    if (strcmp(c->record, w->record) != 0)
+        return 0;
+    w->found++;
+    snprintf(w->author, sizeof w->author, "%s", c->author);
+    w->fields = json_incref(c->fields);
+    w->prev = json_incref(c->prev);
+    return 0;
+}
+
+#define HEAD "\"kind\":\"note\",\"record\":\"%s\",\"caseload\":\"local\",\"hlc\":65536," \
+    "\"device\":\"%032d\",\"schema\":1"
+#define FIELDS "{\"text\":\"caf\\u00e9 \\\"q\\\"\", \"n\": [1, 2.5, null]}"
+
+#define LAYOUTS 5
+
+/* A note's plaintext for record, laid out in one of LAYOUTS ways. */
+static int layout_plain(size_t layout, const char *record, char *out, size_t cap)
+{
+    if (layout == 3)    /* escapes in a routing fact and in the author */
+        return snprintf(out, cap, "{\"kind\":\"no\\u0074e\",\"record\":\"%s\",\"caseload\":"
+                        "\"local\",\"hlc\":65536,\"device\":\"%032d\",\"schema\":1,"
+                        "\"a\":\"\\u0041nn\",\"f\":" FIELDS ",\"p\":{\"text\":\"\"}}", record, 9);
+    if (layout == 4)    /* a key written with an escape */
+        return snprintf(out, cap, "{\"\\u006bind\":\"note\",\"record\":\"%s\",\"caseload\":"
+                        "\"local\",\"hlc\":65536,\"device\":\"%032d\",\"schema\":1,"
+                        "\"a\":\"Ann\",\"f\":" FIELDS ",\"p\":{\"text\":\"\"}}", record, 9);
+    if (layout == 0)    /* as written: the content last, white space */
+        return snprintf(out, cap, "{" HEAD ", \"a\" : \"Ann\" ,\"f\":" FIELDS
+                        ",\"p\":{\"text\":\"\"}}\n", record, 9);
+    if (layout == 1)    /* the content first */
+        return snprintf(out, cap, "{\"a\":\"Ann\",\"f\":" FIELDS ",\"p\":{\"text\":\"\"},"
+                        HEAD "}", record, 9);
+    /* a member after the content */
+    return snprintf(out, cap, "{" HEAD ",\"a\":\"Ann\",\"f\":" FIELDS
+                    ",\"p\":{\"text\":\"\"},\"x\":1}", record, 9);
+}
+
+/* A pulled change's content goes into the log as its writer sealed it when
+ * it closes the plaintext ("a", "f", "p" last, white space and escapes as
+ * written), and is written again when laid out otherwise (content first,
+ * a member the log does not keep, escapes in facts or keys); either way
+ * the log reads back the same change, and the records rebuilt from the log
+ * are the same. */
+static void test_sync_pulled_content_kept_as_sealed(void **state)
+{
+    pair p;
+    char records[LAYOUTS][LB_ID_HEX + 1], person[LB_ID_HEX + 1], plain[768];
+    unsigned char key[LB_SYNC_TEAM_KEY_LEN], body[1024];
+    lb_sync_envelope e;
+    lb_sync_pull *pull = NULL;
+    size_t applied = 0, rejected = 0, i;
+    int64_t kid = 0;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
+    share_key(p.a, p.b, kid);
+    raw_team_key(p.a, kid, key);
+    lb_id_new(person);
+    lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
+    for (i = 0; i < LAYOUTS; i++) {
+        int n;
+        lb_id_new(records[i]);
+        n = layout_plain(i, records[i], plain, sizeof plain);
+        assert_true(n > 0 && (size_t)n < sizeof plain);
+        seal_plain(key, plain, (size_t)n, person, &e, body);
+        lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+    }
+    lb_test_ok(p.b, lb_sync_pull_end(pull, 1, &applied, &rejected));
+    assert_int_equal(applied, LAYOUTS);
+    assert_int_equal(rejected, 0);
+    lb_test_ok(p.b, lb_change_rebuild(p.b));
+    for (i = 0; i < LAYOUTS; i++) {
+        seen_change w = {records[i], 0, "", NULL, NULL};
+        json_t *want = json_pack("{s:s, s:[i, f, n]}", "text", "caf\xc3\xa9 \"q\"", "n", 1, 2.5);
+        lb_record *r = NULL;
+        lb_test_ok(p.b, lb_change_each(p.b, find_change, &w));
+        assert_int_equal(w.found, 1);
+        assert_string_equal(w.author, "Ann");
+        assert_true(json_equal(w.fields, want));
+        assert_string_equal(json_string_value(json_object_get(w.prev, "text")), "");
+        lb_test_ok(p.b, lb_record_get(p.b, records[i], &r));
+        assert_true(json_equal(r->fields, want));
+        lb_record_free(r);
+        json_decref(want);
+        json_decref(w.fields);
+        json_decref(w.prev);
+    }
+    sodium_memzero(key, sizeof key);
+    pair_close(&p);
 }
 
 /* The binary path applies without a savepoint per change; a change the
@@ -854,6 +965,83 @@ static void test_sync_apply_scans_nothing(void **state)
     pair_close(&p);
 }
 
+/* The routing facts of a note's plaintext for record, with fact number
+ * which (kind, record, caseload, hlc, device, schema) written as fact. */
+static void head_with(const char *record, size_t which, const char *fact, char *out, size_t cap)
+{
+    char rec[64], dev[64];
+    const char *parts[6] = {"\"kind\":\"note\"", rec, "\"caseload\":\"local\"", "\"hlc\":65536",
+                            dev, "\"schema\":1"};
+    size_t i;
+    snprintf(rec, sizeof rec, "\"record\":\"%s\"", record);
+    snprintf(dev, sizeof dev, "\"device\":\"%032d\"", 9);
+    if (fact)
+        parts[which] = fact;
+    out[0] = '\0';
+    for (i = 0; i < 6; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "", parts[i]);
+}
+
+/* Well sealed, but not a change: each is rejected with a reason, and
+ * nothing of it is kept. */
+static void test_sync_sealed_non_changes_are_rejected(void **state)
+{
+    static const char *const tails[] = {
+        ",\"a\":\"Ann\",\"f\":[]}", ",\"a\":\"Ann\"}", ",\"a\":7,\"f\":{}}",
+        ",\"a\":\"Ann\",\"f\":{},\"p\":null}", ",\"a\":\"Ann\",\"f\":{},\"kind\":\"note\"}",
+        ",\"a\":\"Ann\",\"f\":{\"x\":1,\"x\":2}}", ",\"a\":\"Ann\",\"f\":{}",
+        ",\"a\":\"Ann\",\"f\":{}} x", ",\"a\":\"Ann\",\"f\":{},\"\\u0061\":\"Bo\"}",
+    };
+    static const struct { size_t which; const char *fact; } facts[] = {
+        {3, "\"hlc\":65536.0"}, {3, "\"hlc\":-1"}, {3, "\"hlc\":\"65536\""}, {5, "\"schema\":0"},
+        {5, "\"schema\":65536"}, {5, "\"schema\":1e0"}, {0, "\"kind\":\"a|b\""},
+        {0, "\"kind\":\"\""}, {0, "\"kind\":7"}, {1, "\"record\":\"abc\""},
+        {4, "\"device\":\"0000000000000000000000000000009\""}, {2, "\"caseload\":\"\\u0001\""},
+        {2, "\"cl\":\"local\""},
+    };
+    pair p;
+    char record[LB_ID_HEX + 1], person[LB_ID_HEX + 1], plain[768], head[512];
+    unsigned char key[LB_SYNC_TEAM_KEY_LEN], body[1024];
+    lb_sync_envelope e;
+    lb_sync_pull *pull = NULL;
+    size_t applied = 0, rejected = 0, i, want = 0;
+    int64_t kid = 0;
+    int n;
+    (void)state;
+    pair_open(&p);
+    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
+    share_key(p.a, p.b, kid);
+    raw_team_key(p.a, kid, key);
+    lb_id_new(person);
+    lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
+    for (i = 0; i < sizeof tails / sizeof tails[0] + sizeof facts / sizeof facts[0]; i++) {
+        int by_tail = i < sizeof tails / sizeof tails[0];
+        size_t k = by_tail ? i : i - sizeof tails / sizeof tails[0];
+        lb_id_new(record);
+        head_with(record, by_tail ? 0 : facts[k].which, by_tail ? NULL : facts[k].fact,
+                  head, sizeof head);
+        n = snprintf(plain, sizeof plain, "{%s%s", head,
+                     by_tail ? tails[k] : ",\"a\":\"Ann\",\"f\":{}}");
+        seal_plain(key, plain, (size_t)n, person, &e, body);
+        lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+        want++;
+    }
+    lb_id_new(record);      /* and a good one, to show the rest is sound */
+    head_with(record, 0, NULL, head, sizeof head);
+    n = snprintf(plain, sizeof plain, "{%s,\"a\":\"Ann\",\"f\":{}}", head);
+    seal_plain(key, plain, (size_t)n, person, &e, body);
+    lb_test_ok(p.b, lb_sync_pull_envelope(pull, &e));
+    lb_test_ok(p.b, lb_sync_pull_end(pull, 1, &applied, &rejected));
+    assert_int_equal(applied, 1);
+    assert_int_equal(rejected, want);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM rejected WHERE reason = "
+                                    "'its sealed content is not a change'"), (long)want);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM changes"), 1);
+    assert_int_equal(sql_count(p.b, "SELECT count(*) FROM records"), 1);
+    sodium_memzero(key, sizeof key);
+    pair_close(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -867,6 +1055,8 @@ int main(void)
         cmocka_unit_test(test_sync_bad_answers),
         cmocka_unit_test(test_sync_refused_change_mid_answer),
         cmocka_unit_test(test_sync_apply_scans_nothing),
+        cmocka_unit_test(test_sync_pulled_content_kept_as_sealed),
+        cmocka_unit_test(test_sync_sealed_non_changes_are_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
