@@ -323,9 +323,28 @@ static int member(reader *r, json_t *o, int depth)
     return r->err ? -1 : 0;
 }
 
+/* After an object's member: 0 when a ',' leads to the next, 1 when '}'
+ * ends the object (both taken), -1 (failed) for anything else. */
+static int member_end(reader *r)
+{
+    skip_ws(r);
+    if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        skip_ws(r);
+        return 0;
+    }
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return 1;
+    }
+    fail(r, LB_ERR_INVALID);
+    return -1;
+}
+
 static json_t *object(reader *r, int depth)
 {
     json_t *o = json_object();
+    int rc;
     if (!o)
         return fail(r, LB_ERR_NOMEM);
     skip_ws(r);
@@ -334,20 +353,10 @@ static json_t *object(reader *r, int depth)
         return o;
     }
     for (;;) {
-        if (member(r, o, depth) != 0)
+        if (member(r, o, depth) != 0 || (rc = member_end(r)) < 0)
             break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            skip_ws(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
+        if (rc > 0)
             return o;
-        }
-        fail(r, LB_ERR_INVALID);
-        break;
     }
     json_decref(o);
     return NULL;
@@ -537,17 +546,8 @@ static int shallow_members(reader *r, const char *const *build, size_t nbuild,
         if (wanted(&m[n - 1], build, nbuild) ? !(m[n - 1].v = value(r, 2)) : check_value(r, 2) != 0)
             return -1;
         m[n - 1].vallen = (size_t)((const char *)r->p - m[n - 1].val);
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            skip_ws(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            return 0;
-        }
-        return fail(r, LB_ERR_INVALID), -1;
+        if ((rc = member_end(r)) != 0)
+            return rc > 0 ? 0 : -1;
     }
 }
 

@@ -793,6 +793,20 @@ static int layout_plain(size_t layout, const char *record, char *out, size_t cap
                     ",\"p\":{\"text\":\"\"},\"x\":1}", record, 9);
 }
 
+/* A pair with a team key on both (its raw bytes into key), a new person
+ * id, and a pull begun on b: for envelopes sealed by hand. */
+static void raw_pull_begin(pair *p, unsigned char key[LB_SYNC_TEAM_KEY_LEN],
+                           char person[LB_ID_HEX + 1], lb_sync_pull **pull)
+{
+    int64_t kid = 0;
+    pair_open(p);
+    lb_test_ok(p->a, lb_sync_key_new(p->a, &kid));
+    share_key(p->a, p->b, kid);
+    raw_team_key(p->a, kid, key);
+    lb_id_new(person);
+    lb_test_ok(p->b, lb_sync_pull_begin(p->b, "epoch-1", pull));
+}
+
 /* A pulled change's content goes into the log as its writer sealed it when
  * it closes the plaintext ("a", "f", "p" last, white space and escapes as
  * written), and is written again when laid out otherwise (content first,
@@ -807,14 +821,8 @@ static void test_sync_pulled_content_kept_as_sealed(void **state)
     lb_sync_envelope e;
     lb_sync_pull *pull = NULL;
     size_t applied = 0, rejected = 0, i;
-    int64_t kid = 0;
     (void)state;
-    pair_open(&p);
-    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
-    share_key(p.a, p.b, kid);
-    raw_team_key(p.a, kid, key);
-    lb_id_new(person);
-    lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
+    raw_pull_begin(&p, key, person, &pull);
     for (i = 0; i < LAYOUTS; i++) {
         int n;
         lb_id_new(records[i]);
@@ -1005,15 +1013,9 @@ static void test_sync_sealed_non_changes_are_rejected(void **state)
     lb_sync_envelope e;
     lb_sync_pull *pull = NULL;
     size_t applied = 0, rejected = 0, i, want = 0;
-    int64_t kid = 0;
     int n;
     (void)state;
-    pair_open(&p);
-    lb_test_ok(p.a, lb_sync_key_new(p.a, &kid));
-    share_key(p.a, p.b, kid);
-    raw_team_key(p.a, kid, key);
-    lb_id_new(person);
-    lb_test_ok(p.b, lb_sync_pull_begin(p.b, "epoch-1", &pull));
+    raw_pull_begin(&p, key, person, &pull);
     for (i = 0; i < sizeof tails / sizeof tails[0] + sizeof facts / sizeof facts[0]; i++) {
         int by_tail = i < sizeof tails / sizeof tails[0];
         size_t k = by_tail ? i : i - sizeof tails / sizeof tails[0];
