@@ -155,6 +155,15 @@ expect_json "re-pushing answers the original sequence numbers" "$tmp/ans2.json" 
     'doc["acks"] == '"$SEQ1"
 check "the re-push stored nothing new (envelopes stored: $stored_after, then $(stored))" \
     [ "$(stored)" = "$((stored_after + 1))" ]
+# The same id with other routing facts (another person) is a different change: refused.
+python3 "$WIRE" push "$tmp/b.bin" --cursors '{}' \
+    "{\"id\": \"$EID\", \"person\": \"$(printf '%032d' 7)\", \"key\": 1, \"body\": \"$(head -c 40 /dev/zero | base64)\"}"
+bpost "a push of that id for another person: 200" 200 "$tmp/b.bin"
+python3 "$WIRE" decode "$tmp/body" >"$tmp/ans3.json" 2>&1
+expect_json "its answer: no ack, the id refused as used by a different envelope" "$tmp/ans3.json" \
+    'doc["acks"] == [] and len(doc["rejected"]) == 1 and "'"$EID"'" in str(doc["rejected"]) and "different" in str(doc["rejected"])'
+check "the refused push stored nothing (envelopes stored: $(stored))" \
+    [ "$(stored)" = "$((stored_after + 1))" ]
 
 curl_json "wrong content type: 415" 415 POST /v1/pull -H 'Content-Type: text/plain' \
     -H "Authorization: Bearer $TOKEN" -d '{"cursors": {}}'
