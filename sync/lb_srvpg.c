@@ -179,18 +179,7 @@ static lb_err conn_open(lb_srvpg *s, lb_srvpg_conn *c)
 
 lb_srvpg_conn *lb_srvpg_get(lb_srvpg *s)
 {
-    lb_srvpg_conn *c = NULL;
-    int i;
-    pthread_mutex_lock(&s->mu);
-    while (!c) {
-        for (i = 0; i < s->nconns && !c; i++)
-            if (!s->conns[i].busy)
-                c = &s->conns[i];
-        if (!c)
-            pthread_cond_wait(&s->freed, &s->mu);
-    }
-    c->busy = 1;
-    pthread_mutex_unlock(&s->mu);
+    lb_srvpg_conn *c = &s->conns[lb_srvpool_take(&s->pool, s->nconns)];
     c->used = 0;
     c->failed = FAIL_NONE;
     if (c->pg && s->check && mono_s() - c->checked > CHECK_EVERY_S) {
@@ -215,10 +204,7 @@ void lb_srvpg_put(lb_srvpg *s, lb_srvpg_conn *c)
             drop(c);
         PQclear(r);
     }
-    pthread_mutex_lock(&s->mu);
-    c->busy = 0;
-    pthread_cond_signal(&s->freed);
-    pthread_mutex_unlock(&s->mu);
+    lb_srvpool_give(&s->pool, (int)(c - s->conns));
 }
 
 /* ---- statements ---------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <libpq-fe.h>
 #include "lb_schema.h"
+#include "lb_srvpool.h"
 #include "lb_srvstore.h"
 
 /* The PostgreSQL migrations (schema/server_pg/), embedded at build time. */
@@ -37,7 +38,6 @@ typedef struct lb_srvpg_conn {
     PGconn *pg;                   /* NULL until connected, or after it broke */
     const char *stmts[LB_SRVPG_STMTS];  /* SQL prepared as "s<index>" */
     double checked;               /* monotonic seconds of the last epoch check */
-    int busy;
     int used;                     /* a command succeeded since lb_srvpg_get */
     int failed;                   /* how the last command failed (lb_srvpg.c) */
     int checking;                 /* inside the epoch check: no reconnecting */
@@ -46,8 +46,8 @@ typedef struct lb_srvpg_conn {
 typedef struct lb_srvpg {
     lb_srvstore base;
     char *conninfo;
-    pthread_mutex_t mu;           /* guards busy flags, errmsg, epoch */
-    pthread_cond_t freed;
+    pthread_mutex_t mu;           /* guards the pool's flags, errmsg, epoch */
+    lb_srvpool pool;              /* which of conns are taken */
     lb_srvpg_conn *conns;
     int nconns;
     char errmsg[256];

@@ -1,8 +1,9 @@
 /* lb_srvpg_sync.c - push and pull for the PostgreSQL backend of
- * lb_srvstore.  The routing rules are those of the SQLite backend
- * (lb_srvsql_sync.c: filing under every active caseload, whole histories
- * on a new assignment, LB_NOBODY under the uploader's caseload, each
- * envelope sent to a device once and never back to its uploader).
+ * lb_srvstore.  What is stored and where it is filed is the policy of
+ * lb_srvfile.c (filing under every active caseload, whole histories on a
+ * new assignment, LB_NOBODY under the uploader's caseload); here are its
+ * steps in SQL.  Pulling sends each envelope to a device once and never
+ * back to its uploader, as the SQLite backend does (lb_srvsql_sync.c).
  *
  * Gap-free ordering.  Several linkbookd processes push at once, so a plain
  * sequence (or serial column) would not do: numbers are taken in one order
@@ -27,11 +28,12 @@
  * sink hears of the envelopes only after the COMMIT, so a retried attempt
  * leaves no trace in the answer.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lb_srvfile.h"
 #include "lb_srvpg.h"
 
-#define NOBODY "00000000000000000000000000000000"
 #define PULL_MAX_SKIPPED 200000      /* rows passed over in one pull answer */
 #define PULL_PAGE 256                /* rows read at a time */
 
@@ -64,16 +66,29 @@ static const char SQL_FILE[] =
     "RETURNING seq";
 static const char SQL_FILINGS[] =
     "SELECT caseload, seq FROM filed WHERE envelope = $1 ORDER BY caseload";
+static const char SQL_MINE[] =
+    "SELECT 1 FROM envelopes WHERE team = $1 AND id = $2 AND device = $3";
+/* What the state before the batch says of a person for a limited
+ * uploader (caseload $3): on it; known to the team; on any caseload; and
+ * with history already filed under it. */
+static const char SQL_PERSON_STATE[] =
+    "SELECT EXISTS (SELECT 1 FROM assignments WHERE team = $1 AND person = $2 "
+    "AND caseload = $3 AND active), "
+    "EXISTS (SELECT 1 FROM envelopes WHERE team = $1 AND person = $2), "
+    "EXISTS (SELECT 1 FROM assignments WHERE team = $1 AND person = $2 AND active), "
+    "EXISTS (SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n WHERE e.team = $1 "
+    "AND e.person = $2 AND f.team = $1 AND f.caseload = $3)";
 
-/* What push tells the sink once committed: envelope i acknowledged with
- * acks[first..first+count), or rejected. */
-enum { REPORT_ACK, REPORT_NOT_YOURS, REPORT_CLASH };
+/* What push tells the sink once committed: envelope env acknowledged
+ * with acks[first..first+count), or rejected. */
 typedef struct report {
     size_t env;
-    int kind;
+    lb_srvfile_outcome out;
     size_t first, count;
 } report;
 
+/* The state of one push: the context of the filing steps (connection,
+ * uploader) and the reports of the attempt under way. */
 typedef struct push_ctx {
     lb_srvpg *s;
     lb_srvpg_conn *c;
@@ -81,38 +96,10 @@ typedef struct push_ctx {
     const char *limit;
     const lb_envelope *envs;
     size_t nenvs;
-    unsigned char *ok;
-    lb_srv_cursor *list;          /* the caseloads of one envelope */
-    size_t n, cap;
     report *out;
     size_t nout;
-    lb_srv_cursor *acks;
-    size_t nacks, ackcap;
-    char last_person[LB_PROTO_ID_LEN + 1];   /* person_ok's answer, kept */
-    int last_ok;
+    lb_srvfile_list acks;
 } push_ctx;
-
-static lb_err cursor_add(lb_srv_cursor **list, size_t *n, size_t *cap, const char *caseload,
-                         int64_t seq)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        lb_srv_cursor *l = realloc(*list, c * sizeof *l);
-        if (!l)
-            return LB_ERR_NOMEM;
-        *list = l;
-        *cap = c;
-    }
-    memset(&(*list)[*n], 0, sizeof (*list)[*n]);
-    memcpy((*list)[*n].caseload, caseload, strnlen(caseload, LB_PROTO_CASELOAD_MAX));
-    (*list)[(*n)++].seq = seq;
-    return LB_OK;
-}
-
-static lb_err list_add(push_ctx *p, const char *caseload, int64_t seq)
-{
-    return cursor_add(&p->list, &p->n, &p->cap, caseload, seq);
-}
 
 /* A query with (team, a[, b[, n]]) parameters; rows into *r. */
 static lb_err query(push_ctx *p, const char *sql, const char *a, const char *b, int64_t n,
@@ -129,22 +116,26 @@ static lb_err query(push_ctx *p, const char *sql, const char *a, const char *b, 
     return lb_srvpg_run(p->s, p->c, sql, &g, r, what);
 }
 
-/* File envelope n under caseload, once: the next number of its head
- * (which locks the caseload's row until COMMIT: see the top of this file),
- * into *seq.  fresh: n was stored by this push and filed nowhere yet. */
-static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh, int64_t *seq)
+/* Whether a query with (team, a[, b[, n]]) parameters finds a row. */
+static lb_err any_row(push_ctx *p, const char *sql, const char *a, const char *b, int64_t n,
+                      int with_n, int *yes, const char *what)
 {
     PGresult *r = NULL;
-    lb_err err;
-    if (!fresh) {
-        err = query(p, SQL_FILED_GET, caseload, NULL, n, 1, &r, "filing an envelope");
-        if (!err && PQntuples(r) > 0)
-            err = LB_ERR_EXISTS;
-        PQclear(r);
-        if (err)
-            return err == LB_ERR_EXISTS ? LB_OK : err;
-    }
-    err = query(p, SQL_FILE, caseload, NULL, n, 1, &r, "filing an envelope");
+    lb_err err = query(p, sql, a, b, n, with_n, &r, what);
+    if (!err)
+        *yes = PQntuples(r) > 0;
+    PQclear(r);
+    return err;
+}
+
+/* ---- the filing steps (lb_srvfile_ops) ------------------------------------ */
+
+/* The next number of the caseload's head (which locks its row until
+ * COMMIT: see the top of this file). */
+static lb_err file_under(void *b, const char *caseload, int64_t n, int64_t *seq)
+{
+    PGresult *r = NULL;
+    lb_err err = query(b, SQL_FILE, caseload, NULL, n, 1, &r, "filing an envelope");
     if (!err && PQntuples(r) != 1)
         err = LB_ERR_INTERNAL;
     if (!err)
@@ -153,82 +144,78 @@ static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh
     return err;
 }
 
-/* File the whole history of person under caseload. */
-static lb_err file_history(push_ctx *p, const char *person, const char *caseload)
+static lb_err filed(void *b, const char *caseload, int64_t n, int *yes)
+{
+    return any_row(b, SQL_FILED_GET, caseload, NULL, n, 1, yes, "filing an envelope");
+}
+
+static lb_err history(void *b, const char *person, int64_t **out, size_t *nout)
 {
     PGresult *r = NULL;
     int64_t *ns = NULL;
     int i, rows = 0;
-    lb_err err = query(p, SQL_HISTORY, person, NULL, 0, 0, &r, "reading a person's history");
+    lb_err err = query(b, SQL_HISTORY, person, NULL, 0, 0, &r, "reading a person's history");
     if (!err && (rows = PQntuples(r)) > 0 && !(ns = malloc((size_t)rows * sizeof *ns)))
         err = LB_ERR_NOMEM;
     for (i = 0; !err && i < rows; i++)
         ns[i] = lb_srvpg_col_int(r, i, 0);
     PQclear(r);
-    for (i = 0; !err && i < rows; i++) {
-        int64_t seq = 0;
-        err = file_under(p, caseload, ns[i], 0, &seq);
-    }
-    free(ns);
+    if (!err)
+        *out = ns, *nout = (size_t)rows;
     return err;
 }
 
-/* Apply an assignment fact; a new active caseload gets the history. */
-static lb_err apply_assign(push_ctx *p, const lb_envelope *e)
+static lb_err assign_get(void *b, const char *person, const char *caseload, int *active)
 {
-    lb_srvpg_args g = { 0 };
     PGresult *r = NULL;
-    int was = 0;
-    lb_err err = query(p, SQL_ASSIGN_GET, e->person, e->assign_caseload, 0, 0, &r,
-                       "reading an assignment");
-    if (!err && PQntuples(r) == 1)
-        was = lb_srvpg_col_int(r, 0, 0) != 0;
+    lb_err err = query(b, SQL_ASSIGN_GET, person, caseload, 0, 0, &r, "reading an assignment");
+    if (!err)
+        *active = PQntuples(r) == 1 && lb_srvpg_col_int(r, 0, 0) != 0;
     PQclear(r);
-    if (err)
-        return err;
-    lb_srvpg_text(&g, p->who->team), lb_srvpg_text(&g, e->person);
-    lb_srvpg_text(&g, e->assign_caseload);
-    lb_srvpg_int(&g, e->assign_active ? 1 : 0);
-    if ((err = lb_srvpg_do(p->s, p->c, SQL_ASSIGN_SET, &g, "keeping an assignment")) != LB_OK)
-        return err;
-    if (e->assign_active && !was)
-        return file_history(p, e->person, e->assign_caseload);
-    return LB_OK;
+    return err;
 }
 
-/* The caseloads person is active on, into p->list. */
-static lb_err active_on(push_ctx *p, const char *person)
+static lb_err assign_set(void *b, const char *person, const char *caseload, int active)
+{
+    push_ctx *p = b;
+    lb_srvpg_args g = { 0 };
+    lb_srvpg_text(&g, p->who->team), lb_srvpg_text(&g, person);
+    lb_srvpg_text(&g, caseload);
+    lb_srvpg_int(&g, active);
+    return lb_srvpg_do(p->s, p->c, SQL_ASSIGN_SET, &g, "keeping an assignment");
+}
+
+static lb_err active_on(void *b, const char *person, lb_srvfile_list *out)
 {
     PGresult *r = NULL;
     int i;
-    lb_err err = query(p, SQL_ACTIVE_ON, person, NULL, 0, 0, &r, "reading assignments");
-    p->n = 0;
+    lb_err err = query(b, SQL_ACTIVE_ON, person, NULL, 0, 0, &r, "reading assignments");
     for (i = 0; !err && i < PQntuples(r); i++)
-        err = list_add(p, lb_srvpg_col_str(r, i, 0), 0);
+        err = lb_srvfile_list_add(out, lb_srvpg_col_str(r, i, 0), 0);
     PQclear(r);
     return err;
 }
 
-/* Every filing of envelope n, into p->list. */
-static lb_err filings(push_ctx *p, int64_t n)
+static lb_err filings(void *b, int64_t n, lb_srvfile_list *out)
 {
+    push_ctx *p = b;
     lb_srvpg_args g = { 0 };
     PGresult *r = NULL;
     int i;
     lb_err err;
     lb_srvpg_int(&g, n);
     err = lb_srvpg_run(p->s, p->c, SQL_FILINGS, &g, &r, "reading filings");
-    p->n = 0;
     for (i = 0; !err && i < PQntuples(r); i++)
-        err = list_add(p, lb_srvpg_col_str(r, i, 0), lb_srvpg_col_int(r, i, 1));
+        err = lb_srvfile_list_add(out, lb_srvpg_col_str(r, i, 0), lb_srvpg_col_int(r, i, 1));
     PQclear(r);
     return err;
 }
 
-/* Store a new envelope: its row number into *n; *stored 0 when an
- * envelope of that id was there already. */
-static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n, int *stored)
+/* *stored 0 when an envelope of that id was there already (or another
+ * transaction stored it meanwhile: the insert waits for it). */
+static lb_err insert_envelope(void *b, const lb_envelope *e, int64_t *n, int *stored)
 {
+    push_ctx *p = b;
     lb_srvpg_args g = { 0 };
     PGresult *r = NULL;
     lb_err err;
@@ -251,142 +238,69 @@ static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n, int
     return err;
 }
 
-/* File a freshly stored envelope under its caseloads. */
-static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
-{
-    size_t i;
-    lb_err err = LB_OK;
-    if (e->has_assign && (err = apply_assign(p, e)) != LB_OK)
-        return err;
-    if ((err = active_on(p, e->person)) != LB_OK)
-        return err;
-    if (e->has_assign && !e->assign_active)
-        err = list_add(p, e->assign_caseload, 0);
-    if (!err && (p->n == 0 || strcmp(e->person, NOBODY) == 0)) {
-        p->n = 0;
-        err = list_add(p, p->who->caseload, 0);
-    }
-    /* Only an assignment may have filed it already (with the history). */
-    for (i = 0; i < p->n && !err; i++)
-        err = file_under(p, p->list[i].caseload, n, !e->has_assign, &p->list[i].seq);
-    return err;
-}
-
-/* Whether a stored row (SQL_ENV_GET) holds the same change as e: the same
- * routing facts (see lb_srvsql_sync.c: the body may be sealed anew). */
-static int same_envelope(const PGresult *r, const lb_envelope *e)
-{
-    if (strcmp(lb_srvpg_col_str(r, 0, 1), e->person) != 0)
-        return 0;
-    if (!e->has_assign)
-        return lb_srvpg_col_null(r, 0, 2);
-    return !lb_srvpg_col_null(r, 0, 2) &&
-           strcmp(lb_srvpg_col_str(r, 0, 2), e->assign_caseload) == 0 &&
-           (lb_srvpg_col_int(r, 0, 3) != 0) == (e->assign_active != 0);
-}
-
-/* Store and file one envelope, or find it stored: *n its row; *clash when
- * its id is taken by a different change; *filed when p->list holds its
- * filings already (a new envelope without an assignment). */
-static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash, int *filed)
+static lb_err lookup(void *b, const char *id, int *found, int64_t *n, lb_envelope *facts)
 {
     PGresult *r = NULL;
-    int stored = 0;
-    lb_err err = insert_envelope(p, e, n, &stored);
-    *clash = *filed = 0;
-    if (!err && stored) {
-        err = file_new(p, e, *n);
-        *filed = !err && !e->has_assign;
-        return err;
-    }
-    if (!err)
-        err = query(p, SQL_ENV_GET, e->id, NULL, 0, 0, &r, "reading an envelope");
-    if (!err && PQntuples(r) != 1)
-        err = LB_ERR_INTERNAL;
-    if (!err) {
+    lb_err err = query(b, SQL_ENV_GET, id, NULL, 0, 0, &r, "reading an envelope");
+    if (!err && (*found = PQntuples(r) == 1) != 0) {
         *n = lb_srvpg_col_int(r, 0, 0);
-        *clash = !same_envelope(r, e);
+        snprintf(facts->person, sizeof facts->person, "%s", lb_srvpg_col_str(r, 0, 1));
+        facts->has_assign = !lb_srvpg_col_null(r, 0, 2);
+        snprintf(facts->assign_caseload, sizeof facts->assign_caseload, "%s",
+                 lb_srvpg_col_str(r, 0, 2));
+        facts->assign_active = lb_srvpg_col_int(r, 0, 3) != 0;
     }
     PQclear(r);
     return err;
 }
 
-static const char SQL_MINE[] =
-    "SELECT 1 FROM envelopes WHERE team = $1 AND id = $2 AND device = $3";
-/* What the state before the batch says of a person for a limited
- * uploader (caseload $3): on it; known to the team; on any caseload; and
- * with history already filed under it. */
-static const char SQL_PERSON_STATE[] =
-    "SELECT EXISTS (SELECT 1 FROM assignments WHERE team = $1 AND person = $2 "
-    "AND caseload = $3 AND active), "
-    "EXISTS (SELECT 1 FROM envelopes WHERE team = $1 AND person = $2), "
-    "EXISTS (SELECT 1 FROM assignments WHERE team = $1 AND person = $2 AND active), "
-    "EXISTS (SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n WHERE e.team = $1 "
-    "AND e.person = $2 AND f.team = $1 AND f.caseload = $3)";
-
-/* Whether a limited uploader may push envelopes for person (see
- * lb_srvsql_sync.c: was_on, person_free): on its caseload; or one the team
- * has never heard of; or on nobody's caseload with its history filed under
- * the uploader's.  Judged before the batch writes anything, so the answer
- * for a person is kept for the rest of the batch (the envelopes of a batch
- * are mostly of one person). */
-static lb_err person_ok(push_ctx *p, const char *person, int *yes)
+static lb_err person_state(void *b, const char *person, const char *limit,
+                           lb_srvfile_person *out)
 {
     PGresult *r = NULL;
-    lb_err err;
-    if (p->last_person[0] && strcmp(p->last_person, person) == 0) {
-        *yes = p->last_ok;
-        return LB_OK;
-    }
-    err = query(p, SQL_PERSON_STATE, person, p->limit, 0, 0, &r, "checking a push");
+    lb_err err = query(b, SQL_PERSON_STATE, person, limit, 0, 0, &r, "checking a push");
     if (!err && PQntuples(r) != 1)
         err = LB_ERR_INTERNAL;
     if (!err) {
-        int on = lb_srvpg_col_int(r, 0, 0) != 0, known = lb_srvpg_col_int(r, 0, 1) != 0;
-        int active = lb_srvpg_col_int(r, 0, 2) != 0, seen = lb_srvpg_col_int(r, 0, 3) != 0;
-        *yes = on || !known || (!active && seen);
-        snprintf(p->last_person, sizeof p->last_person, "%s", person);
-        p->last_ok = *yes;
+        out->on = lb_srvpg_col_int(r, 0, 0) != 0, out->known = lb_srvpg_col_int(r, 0, 1) != 0;
+        out->active = lb_srvpg_col_int(r, 0, 2) != 0, out->seen = lb_srvpg_col_int(r, 0, 3) != 0;
     }
     PQclear(r);
     return err;
 }
 
-/* Whether a limited uploader may push e: LB_NOBODY, a person it may write
- * for, or a re-push of its own envelope. */
-static lb_err allowed(push_ctx *p, const lb_envelope *e, int *yes)
+static lb_err mine(void *b, const char *id, int *yes)
 {
-    lb_srvpg_args g = { 0 };
-    PGresult *r = NULL;
-    lb_err err;
-    *yes = strcmp(e->person, NOBODY) == 0;
-    if (!*yes && (err = person_ok(p, e->person, yes)) != LB_OK)
-        return err;
-    if (*yes)
-        return LB_OK;
-    lb_srvpg_text(&g, p->who->team), lb_srvpg_text(&g, e->id);
-    lb_srvpg_text(&g, p->who->device);
-    if ((err = lb_srvpg_run(p->s, p->c, SQL_MINE, &g, &r, "checking a push")) != LB_OK)
-        return err;
-    *yes = PQntuples(r) > 0;
-    PQclear(r);
-    return LB_OK;
+    push_ctx *p = b;
+    return any_row(p, SQL_MINE, id, p->who->device, 0, 0, yes, "checking a push");
 }
 
-static lb_err report_add(push_ctx *p, size_t env, int kind)
+static const lb_srvfile_ops filing_steps = {
+    .look_first = 0, .insert = insert_envelope, .lookup = lookup, .assign_get = assign_get,
+    .assign_set = assign_set, .history = history, .active_on = active_on, .filed = filed,
+    .file = file_under, .filings = filings, .person = person_state, .mine = mine,
+};
+
+/* ---- pushing ------------------------------------------------------------- */
+
+/* Keep how envelope i ended, to tell the sink after the COMMIT: an
+ * attempt may be rolled back and run again. */
+static lb_err report_later(void *ctx, size_t i, lb_srvfile_outcome out,
+                           const lb_srv_cursor *seqs, size_t n)
 {
+    push_ctx *p = ctx;
     report *r = realloc(p->out, (p->nout + 1) * sizeof *r);
-    size_t i;
+    size_t k;
     lb_err err = LB_OK;
     if (!r)
         return LB_ERR_NOMEM;
     p->out = r;
-    r[p->nout].env = env, r[p->nout].kind = kind;
-    r[p->nout].first = p->nacks, r[p->nout].count = 0;
-    for (i = 0; kind == REPORT_ACK && i < p->n && !err; i++)
-        err = cursor_add(&p->acks, &p->nacks, &p->ackcap, p->list[i].caseload, p->list[i].seq);
+    r[p->nout].env = i, r[p->nout].out = out;
+    r[p->nout].first = p->acks.n, r[p->nout].count = 0;
+    for (k = 0; k < n && !err; k++)
+        err = lb_srvfile_list_add(&p->acks, seqs[k].caseload, seqs[k].seq);
     if (!err) {
-        r[p->nout].count = p->nacks - r[p->nout].first;
+        r[p->nout].count = p->acks.n - r[p->nout].first;
         p->nout++;
     }
     return err;
@@ -396,49 +310,23 @@ static lb_err report_add(push_ctx *p, size_t env, int kind)
 static lb_err push_run(lb_srvpg *s, lb_srvpg_conn *c, void *ctx)
 {
     push_ctx *p = ctx;
-    size_t i;
-    int64_t n = 0;
-    int clash = 0, filed = 0, yes = 1;
-    lb_err err = LB_OK;
     (void)s;
     p->c = c;
-    p->nout = p->nacks = 0;
-    p->last_person[0] = '\0';
-    for (i = 0; p->limit && i < p->nenvs && !err; i++) {
-        err = allowed(p, &p->envs[i], &yes);
-        p->ok[i] = (unsigned char)yes;
-    }
-    for (i = 0; i < p->nenvs && !err; i++) {
-        if (p->limit && !p->ok[i]) {
-            err = report_add(p, i, REPORT_NOT_YOURS);
-            continue;
-        }
-        err = push_one(p, &p->envs[i], &n, &clash, &filed);
-        if (!err && !clash && !filed)
-            err = filings(p, n);
-        if (!err)
-            err = report_add(p, i, clash ? REPORT_CLASH : REPORT_ACK);
-    }
-    return err;
+    p->nout = p->acks.n = 0;
+    return lb_srvfile_batch(&filing_steps, p, p->who, p->limit, p->envs, p->nenvs,
+                            report_later, p);
 }
 
 /* Tell the sink, after the COMMIT. */
 static lb_err push_tell(const push_ctx *p, const lb_srv_push_sink *sink)
 {
     size_t i;
-    int rc = 0;
-    for (i = 0; i < p->nout && !rc; i++) {
+    lb_err err = LB_OK;
+    for (i = 0; i < p->nout && !err; i++) {
         const report *r = &p->out[i];
-        const char *id = p->envs[r->env].id;
-        if (r->kind == REPORT_ACK)
-            rc = sink->ack(sink->ctx, id, p->acks + r->first, r->count);
-        else if (r->kind == REPORT_NOT_YOURS)
-            rc = sink->reject(sink->ctx, id, "this person is not on your caseload");
-        else
-            rc = sink->reject(sink->ctx, id, "this change id is already used by a different "
-                              "envelope (make a new change id)");
+        err = lb_srvfile_tell(sink, p->envs[r->env].id, r->out, p->acks.v + r->first, r->count);
     }
-    return rc ? LB_ERR_NOMEM : LB_OK;
+    return err;
 }
 
 lb_err lb_srvpg_push(lb_srvstore *base, const lb_srv_who *who, const char *limit,
@@ -449,16 +337,12 @@ lb_err lb_srvpg_push(lb_srvstore *base, const lb_srv_who *who, const char *limit
     memset(&p, 0, sizeof p);
     p.s = (lb_srvpg *)base;
     p.who = who, p.limit = limit, p.envs = envs, p.nenvs = n;
-    if (!(p.ok = calloc(n ? n : 1, 1)))
-        return LB_ERR_NOMEM;
     /* Idempotent: storing a batch again finds it stored and files nothing twice. */
     err = lb_srvpg_txn(p.s, "BEGIN", push_run, &p, 1, "storing a push");
     if (!err)
         err = push_tell(&p, sink);
-    free(p.list);
     free(p.out);
-    free(p.acks);
-    free(p.ok);
+    free(p.acks.v);
     return err;
 }
 

@@ -10,29 +10,30 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include "lb_srvpool.h"
 #include "lb_srvstore.h"
 
 #define LB_SRVSQL_FILE "linkbookd.db"
 #define LB_SRVSQL_POOL 8
+_Static_assert(LB_SRVSQL_POOL <= LB_SRVPOOL_MAX, "the pool holds up to LB_SRVPOOL_MAX");
 #define LB_SRVSQL_STMTS 64
 
 typedef struct lb_srvsql_conn {
     sqlite3 *db;
     struct { const char *sql; sqlite3_stmt *st; } stmts[LB_SRVSQL_STMTS];
-    int busy;
     pthread_mutex_t *write_mu; /* the pool's writer lock (lb_srvsql.write_mu) */
     int writer;                /* holds it: between BEGIN IMMEDIATE and its end */
 } lb_srvsql_conn;
 
 typedef struct lb_srvsql {
     lb_srvstore base;
-    pthread_mutex_t mu;       /* guards busy flags and errmsg */
+    pthread_mutex_t mu;       /* guards the pool's flags and errmsg */
     /* One writer at a time, queued here rather than in SQLite's busy
      * handler (which sleeps and polls, up to 100 ms a time): taken by
      * "BEGIN IMMEDIATE" through lb_srvsql_exec, given back when the
      * transaction ends (commit, rollback, or the connection's put). */
     pthread_mutex_t write_mu;
-    pthread_cond_t freed;
+    lb_srvpool pool;          /* which of conns are taken */
     /* Group commit (lb_srvsql_push): pushes wait in this queue, and one of
      * them at a time stores a run of them in one transaction. */
     pthread_mutex_t push_mu;  /* guards push_queue, push_tail, committing */

@@ -1,16 +1,11 @@
 /* lb_srvsql_sync.c - push and pull for the SQLite backend of lb_srvstore.
  *
- * Filing: an envelope is stored once per team (by change id) and filed
- * under every caseload its person is active on, each filing taking the next
- * number of that caseload's head counter in the same transaction, so
- * numbers become visible in their order.  An assignment fact updates the
- * person's caseloads first; a person who becomes active on a caseload has
- * their whole history filed under it.  An envelope for LB_NOBODY, or for a
- * person on no caseload at all, is filed under the uploader's own caseload
- * (so nothing pushed is ever unreachable).  An assignment that ends is
- * still filed under the caseload it ends, so that caseload learns of it.
- * Assignment facts of one (person, caseload) apply in the order they reach
- * the server: devices order them by HLC, the server only routes.
+ * Filing: what is stored and where it is filed is the policy of
+ * lb_srvfile.c; here are its steps in SQL.  Each filing takes the next
+ * number of its caseload's head counter in the same transaction, so
+ * numbers become visible in their order.  Pushes that arrive together are
+ * stored as a group, in one transaction with a savepoint a push (group
+ * commit, below).
  *
  * A batch is filed with three statements an envelope in the common case:
  * one lookup of its id, one row in envelopes, one in filed per caseload.
@@ -28,13 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "lb_srvfile.h"
 #include "lb_srvsql.h"
 
-#define NOBODY "00000000000000000000000000000000"
 #define PULL_MAX_SKIPPED 200000      /* rows passed over in one pull answer */
 
 static const char SQL_ENV_GET[] =
-    "SELECT n, person, key_id, device, assign_caseload, assign_active FROM envelopes "
+    "SELECT n, person, assign_caseload, assign_active FROM envelopes "
     "WHERE team = ?1 AND id = ?2";
 static const char SQL_ENV_NEW[] =
     "INSERT INTO envelopes (team, id, person, key_id, body, assign_caseload, assign_active, "
@@ -59,6 +54,17 @@ static const char SQL_FILE[] =
     "INSERT INTO filed (team, caseload, seq, envelope) VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_FILINGS[] =
     "SELECT caseload, seq FROM filed WHERE envelope = ?1 ORDER BY caseload";
+static const char SQL_MINE[] =
+    "SELECT 1 FROM envelopes WHERE team = ?1 AND id = ?2 AND device = ?3";
+/* What the state says of a person for a limited uploader (caseload ?3):
+ * on it; known to the team; on any caseload; with history filed under it. */
+static const char SQL_PERSON_STATE[] =
+    "SELECT EXISTS (SELECT 1 FROM assignments WHERE team = ?1 AND person = ?2 "
+    "AND caseload = ?3 AND active = 1), "
+    "EXISTS (SELECT 1 FROM envelopes WHERE team = ?1 AND person = ?2), "
+    "EXISTS (SELECT 1 FROM assignments WHERE team = ?1 AND person = ?2 AND active = 1), "
+    "EXISTS (SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n WHERE e.team = ?1 "
+    "AND e.person = ?2 AND f.team = ?1 AND f.caseload = ?3)";
 
 #define PERSON_CACHE 64          /* people whose caseloads a batch keeps */
 #define PERSON_CASELOADS 4        /* caseloads kept per person (more: not kept) */
@@ -78,35 +84,17 @@ typedef struct head {
     int dirty;
 } head;
 
-/* The state of one push: connection, uploader, a growable list used for
- * the caseloads of one envelope, and what the batch keeps in memory. */
+/* The state of one push (the context of the filing steps): connection,
+ * uploader, and what the batch keeps in memory. */
 typedef struct push_ctx {
     lb_srvsql *s;
     lb_srvsql_conn *c;
     const lb_srv_who *who;
-    lb_srv_cursor *list;
-    size_t n, cap;
     person_on people[PERSON_CACHE];
     size_t people_next;
     head heads[HEADS_MAX];
     size_t nheads;
 } push_ctx;
-
-static lb_err list_add(push_ctx *p, const char *caseload, int64_t seq)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        lb_srv_cursor *l = realloc(p->list, cap * sizeof *l);
-        if (!l)
-            return LB_ERR_NOMEM;
-        p->list = l;
-        p->cap = cap;
-    }
-    memset(&p->list[p->n], 0, sizeof p->list[p->n]);
-    memcpy(p->list[p->n].caseload, caseload, strnlen(caseload, LB_PROTO_CASELOAD_MAX));
-    p->list[p->n++].seq = seq;
-    return LB_OK;
-}
 
 /* Bind text that outlives the statement's step (no copy); NULL binds NULL. */
 static void bind_static(sqlite3_stmt *st, int i, const char *v)
@@ -133,6 +121,16 @@ static lb_err step_int(push_ctx *p, sqlite3_stmt *st, int64_t *out, int *found, 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? LB_OK : fail(p, rc, what);
 }
 
+/* The cached statement sql with the team and a bound as ?1 and ?2; NULL
+ * when it cannot be prepared. */
+static sqlite3_stmt *team_stmt(push_ctx *p, const char *sql, const char *a)
+{
+    sqlite3_stmt *st = lb_srvsql_stmt(p->c, sql);
+    if (st)
+        lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, a);
+    return st;
+}
+
 /* The head of caseload as this batch sees it (read once, then kept). */
 static lb_err head_of(push_ctx *p, const char *caseload, head **out)
 {
@@ -148,9 +146,8 @@ static lb_err head_of(push_ctx *p, const char *caseload, head **out)
         }
     if (p->nheads == HEADS_MAX)
         return LB_ERR_BUSY;   /* the caller writes the heads back, then asks again */
-    if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_GET)))
+    if (!(st = team_stmt(p, SQL_HEAD_GET, caseload)))
         return fail(p, 0, "numbering an envelope");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, caseload);
     if ((err = step_int(p, st, &v, &found, "numbering an envelope")) != LB_OK)
         return err;
     *out = &p->heads[p->nheads++];
@@ -171,9 +168,8 @@ static lb_err heads_save(push_ctx *p)
     for (i = 0; i < p->nheads; i++) {
         if (!p->heads[i].dirty)
             continue;
-        if (!(st = lb_srvsql_stmt(p->c, SQL_HEAD_PUT)))
+        if (!(st = team_stmt(p, SQL_HEAD_PUT, p->heads[i].caseload)))
             return fail(p, 0, "numbering an envelope");
-        lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, p->heads[i].caseload);
         sqlite3_bind_int64(st, 3, p->heads[i].head);
         if ((err = step_int(p, st, &dummy, &found, "numbering an envelope")) != LB_OK)
             return err;
@@ -196,46 +192,46 @@ static lb_err head_next(push_ctx *p, const char *caseload, int64_t *seq)
     return LB_OK;
 }
 
-/* File envelope n under caseload, once: the next number of its head.
- * fresh: n was stored by this push and filed nowhere yet.  *seq is its
- * number there (0 when it was filed there already). */
-static lb_err file_under(push_ctx *p, const char *caseload, int64_t n, int fresh, int64_t *seq)
+/* ---- the filing steps (lb_srvfile_ops) ------------------------------------ */
+
+static lb_err file_under(void *b, const char *caseload, int64_t n, int64_t *seq)
 {
-    const char *team = p->who->team;
+    push_ctx *p = b;
     sqlite3_stmt *st;
     int64_t dummy = 0;
     int found = 0;
     lb_err err;
-    *seq = 0;
-    if (!fresh) {
-        if (!(st = lb_srvsql_stmt(p->c, SQL_FILED_GET)))
-            return fail(p, 0, "filing an envelope");
-        lb_srvsql_text(st, 1, team), lb_srvsql_text(st, 2, caseload);
-        sqlite3_bind_int64(st, 3, n);
-        if ((err = step_int(p, st, &dummy, &found, "filing an envelope")) != LB_OK || found)
-            return err;
-    }
     if ((err = head_next(p, caseload, seq)) != LB_OK)
         return err;
     if (!(st = lb_srvsql_stmt(p->c, SQL_FILE)))
         return fail(p, 0, "filing an envelope");
-    bind_static(st, 1, team), bind_static(st, 2, caseload);
+    bind_static(st, 1, p->who->team), bind_static(st, 2, caseload);
     sqlite3_bind_int64(st, 3, *seq);
     sqlite3_bind_int64(st, 4, n);
     return step_int(p, st, &dummy, &found, "filing an envelope");
 }
 
-/* File the whole history of person under caseload. */
-static lb_err file_history(push_ctx *p, const char *person, const char *caseload)
+static lb_err filed(void *b, const char *caseload, int64_t n, int *yes)
 {
-    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_HISTORY);
-    int64_t *ns = NULL, seq = 0;
-    size_t n = 0, cap = 0, i;
+    push_ctx *p = b;
+    sqlite3_stmt *st = team_stmt(p, SQL_FILED_GET, caseload);
+    int64_t dummy = 0;
+    if (!st)
+        return fail(p, 0, "filing an envelope");
+    sqlite3_bind_int64(st, 3, n);
+    return step_int(p, st, &dummy, yes, "filing an envelope");
+}
+
+static lb_err history(void *b, const char *person, int64_t **out, size_t *nout)
+{
+    push_ctx *p = b;
+    sqlite3_stmt *st = team_stmt(p, SQL_HISTORY, person);
+    int64_t *ns = NULL;
+    size_t n = 0, cap = 0;
     lb_err err = LB_OK;
     int rc = SQLITE_DONE;
     if (!st)
         return fail(p, 0, "reading a person's history");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             int64_t *m = realloc(ns, (cap = cap ? cap * 2 : 64) * sizeof *m);
@@ -250,102 +246,113 @@ static lb_err file_history(push_ctx *p, const char *person, const char *caseload
     sqlite3_reset(st);
     if (!err && rc != SQLITE_DONE)
         err = fail(p, rc, "reading a person's history");
-    for (i = 0; i < n && !err; i++)
-        err = file_under(p, caseload, ns[i], 0, &seq);
-    free(ns);
-    return err;
+    if (err) {
+        free(ns);
+        return err;
+    }
+    *out = ns, *nout = n;
+    return LB_OK;
 }
 
-/* Forget what the batch kept of person's caseloads. */
-static void person_forget(push_ctx *p, const char *person)
+static lb_err assign_get(void *b, const char *person, const char *caseload, int *active)
 {
-    size_t i;
-    for (i = 0; i < PERSON_CACHE; i++)
-        if (strcmp(p->people[i].person, person) == 0)
-            p->people[i].person[0] = '\0';
-}
-
-/* Apply an assignment fact; a new active caseload gets the history. */
-static lb_err apply_assign(push_ctx *p, const lb_envelope *e)
-{
-    sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ASSIGN_GET);
+    push_ctx *p = b;
+    sqlite3_stmt *st = team_stmt(p, SQL_ASSIGN_GET, person);
     int64_t was = 0;
     int found = 0;
     lb_err err;
     if (!st)
         return fail(p, 0, "reading an assignment");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->person);
-    lb_srvsql_text(st, 3, e->assign_caseload);
-    if ((err = step_int(p, st, &was, &found, "reading an assignment")) != LB_OK)
-        return err;
-    person_forget(p, e->person);
-    if (!(st = lb_srvsql_stmt(p->c, SQL_ASSIGN_SET)))
-        return fail(p, 0, "keeping an assignment");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, e->person);
-    lb_srvsql_text(st, 3, e->assign_caseload);
-    sqlite3_bind_int(st, 4, e->assign_active ? 1 : 0);
-    if ((err = step_int(p, st, &was, &found, "keeping an assignment")) != LB_OK)
-        return err;
-    if (e->assign_active && !(found && was))
-        return file_history(p, e->person, e->assign_caseload);
-    return LB_OK;
+    lb_srvsql_text(st, 3, caseload);
+    if ((err = step_int(p, st, &was, &found, "reading an assignment")) == LB_OK)
+        *active = found && was;
+    return err;
 }
 
-/* The caseloads person is active on, into p->list (read from the
- * assignments table, or as kept by this batch). */
-static lb_err active_on(push_ctx *p, const char *person)
+/* Keep an assignment, forgetting what the batch kept of the person's
+ * caseloads. */
+static lb_err assign_set(void *b, const char *person, const char *caseload, int active)
 {
+    push_ctx *p = b;
+    sqlite3_stmt *st;
+    int64_t dummy = 0;
+    int found = 0;
+    size_t i;
+    for (i = 0; i < PERSON_CACHE; i++)
+        if (strcmp(p->people[i].person, person) == 0)
+            p->people[i].person[0] = '\0';
+    if (!(st = team_stmt(p, SQL_ASSIGN_SET, person)))
+        return fail(p, 0, "keeping an assignment");
+    lb_srvsql_text(st, 3, caseload);
+    sqlite3_bind_int(st, 4, active);
+    return step_int(p, st, &dummy, &found, "keeping an assignment");
+}
+
+/* The caseloads person is active on, as kept by this batch; 0 when it
+ * keeps none for person. */
+static int active_kept(push_ctx *p, const char *person, lb_srvfile_list *out, lb_err *err)
+{
+    size_t i, j;
+    for (i = 0; i < PERSON_CACHE; i++) {
+        const person_on *k = &p->people[i];
+        if (strcmp(k->person, person) != 0)
+            continue;
+        for (j = 0; j < k->n && !*err; j++)
+            *err = lb_srvfile_list_add(out, k->caseload[j], 0);
+        return 1;
+    }
+    return 0;
+}
+
+/* Read from the assignments table (and kept, when they are few), or as
+ * kept by this batch. */
+static lb_err active_on(void *b, const char *person, lb_srvfile_list *out)
+{
+    push_ctx *p = b;
     sqlite3_stmt *st;
     person_on *k;
     lb_err err = LB_OK;
-    size_t i;
+    size_t i, first = out->n;
     int rc = SQLITE_DONE;
-    p->n = 0;
-    for (i = 0; i < PERSON_CACHE; i++) {
-        k = &p->people[i];
-        if (strcmp(k->person, person) != 0)
-            continue;
-        for (size_t j = 0; j < k->n && !err; j++)
-            err = list_add(p, k->caseload[j], 0);
+    if (active_kept(p, person, out, &err))
         return err;
-    }
-    if (!(st = lb_srvsql_stmt(p->c, SQL_ACTIVE_ON)))
+    if (!(st = team_stmt(p, SQL_ACTIVE_ON, person)))
         return fail(p, 0, "reading assignments");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, person);
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        err = list_add(p, (const char *)sqlite3_column_text(st, 0), 0);
+        err = lb_srvfile_list_add(out, (const char *)sqlite3_column_text(st, 0), 0);
     sqlite3_reset(st);
     if (err || rc != SQLITE_DONE)
         return err ? err : fail(p, rc, "reading assignments");
-    if (p->n <= PERSON_CASELOADS) {
+    if (out->n - first <= PERSON_CASELOADS) {
         k = &p->people[p->people_next++ % PERSON_CACHE];
         memcpy(k->person, person, LB_SRV_ID_LEN + 1);
-        k->n = p->n;
-        for (i = 0; i < p->n; i++)
-            memcpy(k->caseload[i], p->list[i].caseload, sizeof k->caseload[i]);
+        k->n = out->n - first;
+        for (i = 0; i < k->n; i++)
+            memcpy(k->caseload[i], out->v[first + i].caseload, sizeof k->caseload[i]);
     }
     return LB_OK;
 }
 
-/* Every filing of envelope n, into p->list. */
-static lb_err filings(push_ctx *p, int64_t n)
+static lb_err filings(void *b, int64_t n, lb_srvfile_list *out)
 {
+    push_ctx *p = b;
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_FILINGS);
     lb_err err = LB_OK;
     int rc = SQLITE_DONE;
-    p->n = 0;
     if (!st)
         return fail(p, 0, "reading filings");
     sqlite3_bind_int64(st, 1, n);
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        err = list_add(p, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+        err = lb_srvfile_list_add(out, (const char *)sqlite3_column_text(st, 0),
+                                  sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
     return err ? err : rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading filings");
 }
 
-/* Store a new envelope; its row number into *n. */
-static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
+/* Always stored: the policy looked first (one writer at a time). */
+static lb_err insert_envelope(void *b, const lb_envelope *e, int64_t *n, int *stored)
 {
+    push_ctx *p = b;
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_NEW);
     int64_t dummy;
     int found;
@@ -363,199 +370,73 @@ static lb_err insert_envelope(push_ctx *p, const lb_envelope *e, int64_t *n)
     sqlite3_bind_int64(st, 9, lb_srvsql_now_ms());
     err = step_int(p, st, &dummy, &found, "storing an envelope");
     *n = sqlite3_last_insert_rowid(p->c->db);
+    *stored = !err;
     return err;
 }
 
-/* File a freshly stored envelope under its caseloads. */
-static lb_err file_new(push_ctx *p, const lb_envelope *e, int64_t n)
-{
-    size_t i;
-    lb_err err = LB_OK;
-    if (e->has_assign && (err = apply_assign(p, e)) != LB_OK)
-        return err;
-    if ((err = active_on(p, e->person)) != LB_OK)
-        return err;
-    if (e->has_assign && !e->assign_active)
-        err = list_add(p, e->assign_caseload, 0);
-    if (!err && (p->n == 0 || strcmp(e->person, NOBODY) == 0)) {
-        p->n = 0;
-        err = list_add(p, p->who->caseload, 0);
-    }
-    /* Only an assignment may have filed it already (with the history);
-     * otherwise p->list ends as its filings. */
-    for (i = 0; i < p->n && !err; i++)
-        err = file_under(p, p->list[i].caseload, n, !e->has_assign, &p->list[i].seq);
-    return err;
-}
-
-/* Whether a stored envelope row (SQL_ENV_GET) holds the same change as e:
- * the same routing facts (person, assignment).  The body and key may
- * differ: a device seals a change again, with a fresh nonce and its
- * current team key, each time it pushes it (a lost acknowledgement, or a
- * new server epoch that put its whole log back into the outbox); the copy
- * stored first is kept. */
-static int same_envelope(sqlite3_stmt *st, const lb_envelope *e)
+/* The routing facts of the current row of SQL_ENV_GET. */
+static void row_facts(sqlite3_stmt *st, lb_envelope *facts)
 {
     const char *person = (const char *)sqlite3_column_text(st, 1);
-    const char *caseload = (const char *)sqlite3_column_text(st, 4);
-    if (!person || strcmp(person, e->person) != 0)
-        return 0;
-    if (!e->has_assign)
-        return caseload == NULL;
-    return caseload && strcmp(caseload, e->assign_caseload) == 0 &&
-           sqlite3_column_int(st, 5) == (e->assign_active ? 1 : 0);
+    const char *caseload = (const char *)sqlite3_column_text(st, 2);
+    snprintf(facts->person, sizeof facts->person, "%s", person ? person : "");
+    facts->has_assign = caseload != NULL;
+    if (caseload)
+        snprintf(facts->assign_caseload, sizeof facts->assign_caseload, "%s", caseload);
+    facts->assign_active = sqlite3_column_int(st, 3);
 }
 
-/* What the team's envelopes hold under e's id. */
-typedef struct stored {
-    int found;
-    int64_t n;
-    int clash;      /* a different change under the same id */
-    int mine;       /* uploaded by the pushing device */
-} stored;
-
-static lb_err lookup(push_ctx *p, const lb_envelope *e, stored *out)
+static lb_err lookup(void *b, const char *id, int *found, int64_t *n, lb_envelope *facts)
 {
+    push_ctx *p = b;
     sqlite3_stmt *st = lb_srvsql_stmt(p->c, SQL_ENV_GET);
-    const char *dev;
     int rc;
-    memset(out, 0, sizeof *out);
     if (!st)
         return fail(p, 0, "reading an envelope");
-    bind_static(st, 1, p->who->team), bind_static(st, 2, e->id);
+    bind_static(st, 1, p->who->team), bind_static(st, 2, id);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        dev = (const char *)sqlite3_column_text(st, 3);
-        out->found = 1;
-        out->n = sqlite3_column_int64(st, 0);
-        out->clash = !same_envelope(st, e);
-        out->mine = dev && strcmp(dev, p->who->device) == 0;
+    *found = rc == SQLITE_ROW;
+    if (*found) {
+        *n = sqlite3_column_int64(st, 0);
+        row_facts(st, facts);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading an envelope");
 }
 
-/* Store and file one envelope, or find it stored: *n its row; *clash when
- * its id is taken by a different change (same_envelope); *fresh when this
- * push stored it (p->list then holds its filings). */
-static lb_err push_one(push_ctx *p, const lb_envelope *e, int64_t *n, int *clash, int *fresh)
+static lb_err person_state(void *b, const char *person, const char *limit,
+                           lb_srvfile_person *out)
 {
-    stored got;
-    lb_err err = lookup(p, e, &got);
-    *clash = got.clash;
-    *fresh = 0;
-    if (err || got.found) {
-        *n = got.n;
-        return err;
+    push_ctx *p = b;
+    sqlite3_stmt *st = team_stmt(p, SQL_PERSON_STATE, person);
+    int rc;
+    if (!st)
+        return fail(p, 0, "checking a push");
+    lb_srvsql_text(st, 3, limit);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        out->on = sqlite3_column_int(st, 0), out->known = sqlite3_column_int(st, 1);
+        out->active = sqlite3_column_int(st, 2), out->seen = sqlite3_column_int(st, 3);
     }
-    if ((err = insert_envelope(p, e, n)) != LB_OK)
-        return err;
-    *fresh = !e->has_assign;
-    return file_new(p, e, *n);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? LB_OK : fail(p, rc, "checking a push");
 }
 
-/* Whether person was active on caseload before this batch (allowed_set
- * runs before any envelope of the batch applies). */
-static lb_err was_on(push_ctx *p, const char *person, const char *caseload, int *on)
+static lb_err mine(void *b, const char *id, int *yes)
 {
-    size_t i;
-    lb_err err = active_on(p, person);
-    *on = 0;
-    for (i = 0; !err && i < p->n && !*on; i++)
-        *on = strcmp(p->list[i].caseload, caseload) == 0;
-    return err;
-}
-
-static const char SQL_MINE[] =
-    "SELECT 1 FROM envelopes WHERE team = ?1 AND id = ?2 AND device = ?3";
-static const char SQL_PERSON_KNOWN[] =
-    "SELECT 1 FROM envelopes WHERE team = ?1 AND person = ?2 LIMIT 1";
-static const char SQL_PERSON_ACTIVE[] =
-    "SELECT 1 FROM assignments WHERE team = ?1 AND person = ?2 AND active = 1 LIMIT 1";
-static const char SQL_PERSON_SEEN[] =
-    "SELECT 1 FROM envelopes e JOIN filed f ON f.envelope = e.n "
-    "WHERE e.team = ?1 AND e.person = ?2 AND f.team = ?1 AND f.caseload = ?3 LIMIT 1";
-
-/* Whether a one-row query with (team, a, b) finds a row. */
-static lb_err exists(push_ctx *p, const char *sql, const char *a, const char *b, int *yes)
-{
-    sqlite3_stmt *st = lb_srvsql_stmt(p->c, sql);
+    push_ctx *p = b;
+    sqlite3_stmt *st = team_stmt(p, SQL_MINE, id);
     int64_t one = 0;
     if (!st)
         return fail(p, 0, "checking a push");
-    lb_srvsql_text(st, 1, p->who->team), lb_srvsql_text(st, 2, a);
-    if (b)
-        lb_srvsql_text(st, 3, b);
+    lb_srvsql_text(st, 3, p->who->device);
     return step_int(p, st, &one, yes, "checking a push");
 }
 
-/* A person the uploader may take on: one the team has never heard of (a
- * new person), or one on nobody's caseload whose history the uploader's
- * caseload holds already.  A person on another caseload is not: a worker
- * cannot open someone else's person by assigning them to itself; that
- * takes a referral from a worker who has them, or a supervisor. */
-static lb_err person_free(push_ctx *p, const char *person, const char *limit, int *yes)
-{
-    int known = 0, active = 0;
-    lb_err err = exists(p, SQL_PERSON_KNOWN, person, NULL, &known);
-    if (err || !known) {
-        *yes = !known;
-        return err;
-    }
-    if ((err = exists(p, SQL_PERSON_ACTIVE, person, NULL, &active)) != LB_OK || active) {
-        *yes = 0;
-        return err;
-    }
-    return exists(p, SQL_PERSON_SEEN, person, limit, yes);
-}
-
-/* Whether a limited uploader may push e, judged on the state before the
- * batch: LB_NOBODY, a person on its caseload, a re-push of its own
- * envelope, or a person it may take on (person_free). */
-static lb_err allowed(push_ctx *p, const char *limit, const lb_envelope *e, int *yes)
-{
-    lb_err err;
-    *yes = strcmp(e->person, NOBODY) == 0;
-    if (!*yes && (err = was_on(p, e->person, limit, yes)) != LB_OK)
-        return err;
-    if (!*yes && (err = exists(p, SQL_MINE, e->id, p->who->device, yes)) != LB_OK)
-        return err;
-    if (!*yes)
-        return person_free(p, e->person, limit, yes);
-    return LB_OK;
-}
-
-/* Which envelopes of the batch a limited uploader may push. */
-static lb_err allowed_set(push_ctx *p, const char *limit, const lb_envelope *envs, size_t n,
-                          unsigned char *ok)
-{
-    size_t i;
-    lb_err err = LB_OK;
-    int yes = 0;
-    for (i = 0; i < n && !err; i++) {
-        err = allowed(p, limit, &envs[i], &yes);
-        ok[i] = (unsigned char)yes;
-    }
-    return err;
-}
-
-/* Report one envelope to the sink after storing it. */
-static lb_err push_report(push_ctx *p, const lb_envelope *e, const lb_srv_push_sink *sink)
-{
-    int64_t n = 0;
-    int clash = 0, fresh = 0, rc;
-    lb_err err = push_one(p, e, &n, &clash, &fresh);
-    if (err)
-        return err;
-    if (clash)
-        rc = sink->reject(sink->ctx, e->id, "this change id is already used by a different "
-                          "envelope (make a new change id)");
-    else if (!fresh && (err = filings(p, n)) != LB_OK)
-        return err;
-    else
-        rc = sink->ack(sink->ctx, e->id, p->list, p->n);
-    return rc ? LB_ERR_NOMEM : LB_OK;
-}
+static const lb_srvfile_ops filing_steps = {
+    .look_first = 1, .insert = insert_envelope, .lookup = lookup, .assign_get = assign_get,
+    .assign_set = assign_set, .history = history, .active_on = active_on, .filed = filed,
+    .file = file_under, .filings = filings, .person = person_state, .mine = mine,
+};
 
 /* One push waiting to be stored: what lb_srvsql_push was given, and how
  * it ended.  It lives on its pusher's stack until done is set. */
@@ -571,6 +452,15 @@ typedef struct lb_srvsql_job {
     struct lb_srvsql_job *next;
 } lb_srvsql_job;
 
+/* Tell the sink at once: the group's transaction is not run again (a
+ * job that fails fails, and its pusher's answer is an error). */
+static lb_err report_now(void *ctx, size_t i, lb_srvfile_outcome out, const lb_srv_cursor *seqs,
+                         size_t n)
+{
+    const lb_srvsql_job *j = ctx;
+    return lb_srvfile_tell(j->sink, j->envs[i].id, out, seqs, n);
+}
+
 #define GROUP_MAX_ENVELOPES 4000  /* envelopes one group transaction stores */
 
 /* Store job j inside the open transaction on c, under a savepoint: a job
@@ -578,33 +468,20 @@ typedef struct lb_srvsql_job {
 static lb_err job_run(lb_srvsql *s, lb_srvsql_conn *c, const lb_srvsql_job *j)
 {
     push_ctx *p = calloc(1, sizeof *p);   /* its caches are too big for a stack */
-    unsigned char *ok = calloc(j->n ? j->n : 1, 1);
-    size_t i;
     lb_err err;
-    if (!ok || !p) {
-        free(ok);
-        free(p);
+    if (!p)
         return LB_ERR_NOMEM;
-    }
     p->s = s, p->c = c, p->who = j->who;
     err = lb_srvsql_exec(s, c, "SAVEPOINT push", "storing a push");
-    if (!err && j->limit)
-        err = allowed_set(p, j->limit, j->envs, j->n, ok);
-    for (i = 0; i < j->n && !err; i++) {
-        if (j->limit && !ok[i])
-            err = j->sink->reject(j->sink->ctx, j->envs[i].id, "this person is not on your "
-                                  "caseload") ? LB_ERR_NOMEM : LB_OK;
-        else
-            err = push_report(p, &j->envs[i], j->sink);
-    }
+    if (!err)
+        err = lb_srvfile_batch(&filing_steps, p, j->who, j->limit, j->envs, j->n, report_now,
+                               (void *)j);
     if (!err)
         err = heads_save(p);
     if (err && !sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK TO push", NULL, NULL, NULL);
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "RELEASE push", NULL, NULL, NULL);
-    free(p->list);
-    free(ok);
     free(p);
     return err;
 }

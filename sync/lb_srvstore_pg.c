@@ -43,7 +43,7 @@
 #include "lb_srvpg.h"
 
 #define DEFAULT_POOL 8
-#define MAX_POOL 64
+#define MAX_POOL LB_SRVPOOL_MAX
 #define MIGRATION_LOCK "7265316331"   /* pg_advisory_lock key: linkbookd migrations */
 
 /* ---- migrations ---------------------------------------------------------- */
@@ -717,7 +717,7 @@ static void pg_close(lb_srvstore *base)
         free(s->conninfo);
     }
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->freed);
+    lb_srvpool_destroy(&s->pool);
     free(s);
 }
 
@@ -780,7 +780,7 @@ lb_err lb_srvstore_pg_open(const char *conninfo, int pool, lb_srvstore_log log, 
     s->nconns = pool;
     s->log = log, s->log_ctx = log_ctx;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->freed, NULL);
+    lb_srvpool_init(&s->pool, &s->mu);
     if ((err = first_connection(s)) != LB_OK) {
         snprintf(msg, msglen, "%s", s->errmsg[0] ? s->errmsg : lb_strerror(err));
         pg_close(&s->base);

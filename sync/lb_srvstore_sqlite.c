@@ -104,19 +104,7 @@ sqlite3_stmt *lb_srvsql_stmt(lb_srvsql_conn *c, const char *sql)
 
 lb_srvsql_conn *lb_srvsql_get(lb_srvsql *s)
 {
-    lb_srvsql_conn *c = NULL;
-    int i;
-    pthread_mutex_lock(&s->mu);
-    while (!c) {
-        for (i = 0; i < s->nconns && !c; i++)
-            if (!s->conns[i].busy)
-                c = &s->conns[i];
-        if (!c)
-            pthread_cond_wait(&s->freed, &s->mu);
-    }
-    c->busy = 1;
-    pthread_mutex_unlock(&s->mu);
-    return c;
+    return &s->conns[lb_srvpool_take(&s->pool, s->nconns)];
 }
 
 void lb_srvsql_put(lb_srvsql *s, lb_srvsql_conn *c)
@@ -125,10 +113,7 @@ void lb_srvsql_put(lb_srvsql *s, lb_srvsql_conn *c)
     for (i = 0; i < LB_SRVSQL_STMTS && c->stmts[i].sql; i++)
         sqlite3_reset(c->stmts[i].st);
     lb_srvsql_rollback(c);
-    pthread_mutex_lock(&s->mu);
-    c->busy = 0;
-    pthread_cond_signal(&s->freed);
-    pthread_mutex_unlock(&s->mu);
+    lb_srvpool_give(&s->pool, (int)(c - s->conns));
 }
 
 static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -221,7 +206,7 @@ static void sql_close(lb_srvstore *base)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
     pthread_mutex_destroy(&s->push_mu);
-    pthread_cond_destroy(&s->freed);
+    lb_srvpool_destroy(&s->pool);
     free(s);
 }
 
@@ -274,7 +259,7 @@ lb_err lb_srvstore_sqlite_open(const char *dir, lb_srvstore **out, char *msg, si
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_mutex_init(&s->push_mu, NULL);
-    pthread_cond_init(&s->freed, NULL);
+    lb_srvpool_init(&s->pool, &s->mu);
     if ((err = open_pool(s, dir)) != LB_OK) {
         snprintf(msg, msglen, "%s", s->errmsg[0] ? s->errmsg : lb_strerror(err));
         sql_close(&s->base);

@@ -77,6 +77,14 @@ bpost() {
     curl_json "$1" "$2" POST /v1/push -H 'Content-Type: application/vnd.linkbook.v2' \
         -H "Authorization: Bearer $TOKEN" --data-binary @"$3"
 }
+# bpush LABEL PERSON OUT: push envelope $EID for PERSON (answered 200), its
+# answer decoded into OUT.
+bpush() {
+    python3 "$WIRE" push "$tmp/b.bin" --cursors '{}' \
+        "{\"id\": \"$EID\", \"person\": \"$2\", \"key\": 1, \"body\": \"$(head -c 40 /dev/zero | base64)\"}"
+    bpost "$1" 200 "$tmp/b.bin"
+    python3 "$WIRE" decode "$tmp/body" >"$3" 2>&1
+}
 # stored: how many envelopes the server holds (from /metrics).
 stored() {
     curl -sS --max-time 10 "$URL/metrics" 2>/dev/null |
@@ -142,18 +150,20 @@ case $ctype in
     *) fail "a pull answers a binary body" "content type '$ctype'" ;;
 esac
 # A well-formed push from a bare device: acknowledged with its sequence numbers.
-python3 "$WIRE" push "$tmp/b.bin" --cursors '{}' \
-    "{\"id\": \"$EID\", \"person\": \"$NOBODY\", \"key\": 1, \"body\": \"$(head -c 40 /dev/zero | base64)\"}"
-bpost "a well-formed binary push: 200" 200 "$tmp/b.bin"
-python3 "$WIRE" decode "$tmp/body" >"$tmp/ans.json" 2>&1
+bpush "a well-formed binary push: 200" "$NOBODY" "$tmp/ans.json"
 expect_json "its answer: a control frame with the epoch, one ack of that id" "$tmp/ans.json" \
     'isinstance(doc["control"].get("epoch"), str) and [a["id"] for a in doc["acks"]] == ["'"$EID"'"] and doc["rejected"] == [] and len(doc["acks"][0]["seq"]) == 1 and all(v >= 1 for v in doc["acks"][0]["seq"].values())'
-bpost "the same push again: 200" 200 "$tmp/b.bin"
-python3 "$WIRE" decode "$tmp/body" >"$tmp/ans2.json" 2>&1
+bpush "the same push again: 200" "$NOBODY" "$tmp/ans2.json"
 SEQ1=$(python3 -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["acks"]))' "$tmp/ans.json" 2>&1)
 expect_json "re-pushing answers the original sequence numbers" "$tmp/ans2.json" \
     'doc["acks"] == '"$SEQ1"
 check "the re-push stored nothing new (envelopes stored: $stored_after, then $(stored))" \
+    [ "$(stored)" = "$((stored_after + 1))" ]
+# The same id with other routing facts (another person) is a different change: refused.
+bpush "a push of that id for another person: 200" "$(printf '%032d' 7)" "$tmp/ans3.json"
+expect_json "its answer: no ack, the id refused as used by a different envelope" "$tmp/ans3.json" \
+    'doc["acks"] == [] and len(doc["rejected"]) == 1 and "'"$EID"'" in str(doc["rejected"]) and "different" in str(doc["rejected"])'
+check "the refused push stored nothing (envelopes stored: $(stored))" \
     [ "$(stored)" = "$((stored_after + 1))" ]
 
 curl_json "wrong content type: 415" 415 POST /v1/pull -H 'Content-Type: text/plain' \
