@@ -8,16 +8,24 @@
 #include "lb_change.h"
 #include "lb_srvfile.h"
 
+#define VERDICTS 32   /* people whose verdict a batch keeps */
+
+/* Whether a limited uploader may push for a person. */
+typedef struct verdict {
+    char person[LB_PROTO_ID_LEN + 1];
+    int ok;
+} verdict;
+
 /* One batch: the backend's steps and context, the uploader, the caseloads
- * of the envelope at hand, and the limited uploader's last answer. */
+ * of the envelope at hand, and the limited uploader's verdicts so far. */
 typedef struct batch {
     const lb_srvfile_ops *ops;
     void *b;
     const lb_srv_who *who;
     const char *limit;
     lb_srvfile_list list;
-    char last_person[LB_PROTO_ID_LEN + 1];
-    int last_ok;
+    verdict verdicts[VERDICTS];
+    size_t nverdicts, next_verdict;
 } batch;
 
 lb_err lb_srvfile_list_add(lb_srvfile_list *l, const char *caseload, int64_t seq)
@@ -158,22 +166,29 @@ static lb_err push_one(batch *f, const lb_envelope *e, int64_t *n, int *clash, i
 
 /* Whether a limited uploader may push envelopes for person: on its
  * caseload, a new person, or one on nobody's caseload whose history its
- * caseload holds.  Judged on the state before the batch, so the answer
- * for a person is kept for the batch (its envelopes are mostly of one). */
+ * caseload holds.  Judged on the state before the batch, so the answers
+ * are kept for the batch (a batch holds the visits of a few people). */
 static lb_err person_ok(batch *f, const char *person, int *yes)
 {
     lb_srvfile_person st;
+    verdict *v;
+    size_t i;
     lb_err err;
-    if (f->last_person[0] && strcmp(f->last_person, person) == 0) {
-        *yes = f->last_ok;
-        return LB_OK;
-    }
+    for (i = 0; i < f->nverdicts; i++)
+        if (strcmp(f->verdicts[i].person, person) == 0) {
+            *yes = f->verdicts[i].ok;
+            return LB_OK;
+        }
     memset(&st, 0, sizeof st);
     if ((err = f->ops->person(f->b, person, f->limit, &st)) != LB_OK)
         return err;
     *yes = st.on || !st.known || (!st.active && st.seen);
-    snprintf(f->last_person, sizeof f->last_person, "%s", person);
-    f->last_ok = *yes;
+    v = &f->verdicts[f->next_verdict];
+    f->next_verdict = (f->next_verdict + 1) % VERDICTS;
+    if (f->nverdicts < VERDICTS)
+        f->nverdicts++;
+    snprintf(v->person, sizeof v->person, "%s", person);
+    v->ok = *yes;
     return LB_OK;
 }
 
