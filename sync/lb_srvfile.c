@@ -120,12 +120,11 @@ static int same_envelope(const lb_envelope *stored, const lb_envelope *e)
            (stored->assign_active != 0) == (e->assign_active != 0);
 }
 
-/* Store e, or find it stored.  The backends differ in the order only.
- * SQLite looks first: it has one writer at a time, so nothing stores the
- * id between the look and the insert, and a look is cheaper than a failed
- * insert.  PostgreSQL inserts first (ON CONFLICT DO NOTHING): another
- * process may be storing the same id at this moment, and the insert waits
- * for it and then finds it there, where a look first would miss it.
+/* Store e, or find it stored: the insert first (ON CONFLICT DO NOTHING),
+ * then a look only when the id was there.  Most envelopes are new, so this
+ * is one statement where a look first is two; and on PostgreSQL another
+ * process may be storing the same id at this moment: the insert waits for
+ * it and then finds it there, where a look first would miss it.
  * *stored: this push stored it (as *n); else *n is the row of that id and
  * *facts its routing facts. */
 static lb_err store_or_find(batch *f, const lb_envelope *e, int64_t *n, int *stored,
@@ -134,9 +133,6 @@ static lb_err store_or_find(batch *f, const lb_envelope *e, int64_t *n, int *sto
     int found = 0;
     lb_err err;
     *stored = 0;
-    if (f->ops->look_first &&
-        ((err = f->ops->lookup(f->b, e->id, &found, n, facts)) != LB_OK || found))
-        return err;
     if ((err = f->ops->insert(f->b, e, n, stored)) != LB_OK || *stored)
         return err;
     if ((err = f->ops->lookup(f->b, e->id, &found, n, facts)) != LB_OK)

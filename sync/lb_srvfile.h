@@ -54,12 +54,8 @@ typedef struct lb_srvfile_person {
  * connection, the uploader, its caches).  Each step returns an lb_err and
  * records the detail of a failure in the backend. */
 typedef struct lb_srvfile_ops {
-    /* Whether the envelope of an id is looked up before inserting it (else
-     * after an insert that finds it there).  See lb_srvfile.c. */
-    int look_first;
     /* Store e as the uploader's: *n its row number, *stored 1; or
-     * *stored 0 when the team has an envelope of that id already (only a
-     * backend that inserts first needs to tell). */
+     * *stored 0 when the team has an envelope of that id already. */
     lb_err (*insert)(void *b, const lb_envelope *e, int64_t *n, int *stored);
     /* The team's envelope of id: *found, its row *n and its routing facts
      * (person, has_assign, assign_caseload, assign_active) into *facts. */

@@ -276,7 +276,7 @@ static lb_err mine(void *b, const char *id, int *yes)
 }
 
 static const lb_srvfile_ops filing_steps = {
-    .look_first = 0, .insert = insert_envelope, .lookup = lookup, .assign_get = assign_get,
+    .insert = insert_envelope, .lookup = lookup, .assign_get = assign_get,
     .assign_set = assign_set, .history = history, .active_on = active_on, .filed = filed,
     .file = file_under, .filings = filings, .person = person_state, .mine = mine,
 };

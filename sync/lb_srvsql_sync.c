@@ -33,7 +33,8 @@ static const char SQL_ENV_GET[] =
     "WHERE team = ?1 AND id = ?2";
 static const char SQL_ENV_NEW[] =
     "INSERT INTO envelopes (team, id, person, key_id, body, assign_caseload, assign_active, "
-    "device, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "device, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT (team, id) DO NOTHING";
 static const char SQL_ASSIGN_GET[] =
     "SELECT active FROM assignments WHERE team = ?1 AND person = ?2 AND caseload = ?3";
 static const char SQL_ASSIGN_SET[] =
@@ -349,7 +350,7 @@ static lb_err filings(void *b, int64_t n, lb_srvfile_list *out)
     return err ? err : rc == SQLITE_DONE ? LB_OK : fail(p, rc, "reading filings");
 }
 
-/* Always stored: the policy looked first (one writer at a time). */
+/* Store e; *stored 0 when the team has an envelope of that id. */
 static lb_err insert_envelope(void *b, const lb_envelope *e, int64_t *n, int *stored)
 {
     push_ctx *p = b;
@@ -369,8 +370,9 @@ static lb_err insert_envelope(void *b, const lb_envelope *e, int64_t *n, int *st
     bind_static(st, 8, p->who->device);
     sqlite3_bind_int64(st, 9, lb_srvsql_now_ms());
     err = step_int(p, st, &dummy, &found, "storing an envelope");
-    *n = sqlite3_last_insert_rowid(p->c->db);
-    *stored = !err;
+    *stored = !err && sqlite3_changes(p->c->db) > 0;
+    if (*stored)
+        *n = sqlite3_last_insert_rowid(p->c->db);
     return err;
 }
 
@@ -433,7 +435,7 @@ static lb_err mine(void *b, const char *id, int *yes)
 }
 
 static const lb_srvfile_ops filing_steps = {
-    .look_first = 1, .insert = insert_envelope, .lookup = lookup, .assign_get = assign_get,
+    .insert = insert_envelope, .lookup = lookup, .assign_get = assign_get,
     .assign_set = assign_set, .history = history, .active_on = active_on, .filed = filed,
     .file = file_under, .filings = filings, .person = person_state, .mine = mine,
 };
