@@ -809,18 +809,17 @@ static int add_json_name(lb_buf *b, const char *t)
 static lb_err envelope_plain(const lb_change *c, const unsigned char *text, size_t len,
                              lb_buf *b)
 {
-    char num[96];
-    int n;
+    char hlc[LB_AD_NUM], schema[LB_AD_NUM];
     if (len < 3 || text[0] != '{' || text[1] != '"' || text[len - 1] != '}')
         return LB_ERR_TAMPERED;
     b->len = 0;
-    n = snprintf(num, sizeof num, ",\"hlc\":%" PRIu64 ",\"device\":\"%s\",\"schema\":%d,",
-                 c->hlc, c->device, c->schema);
     if (lb_buf_adds(b, "{\"kind\":") || add_json_name(b, c->kind) ||
         lb_buf_adds(b, ",\"record\":\"") || lb_buf_adds(b, c->record) ||
         lb_buf_adds(b, "\",\"caseload\":") || add_json_name(b, c->caseload) ||
-        n < 0 || (size_t)n >= sizeof num || lb_buf_add(b, num, (size_t)n) ||
-        lb_buf_add(b, text + 1, len - 1))
+        lb_buf_adds(b, ",\"hlc\":") || lb_buf_adds(b, lb_ad_uint(hlc, c->hlc)) ||
+        lb_buf_adds(b, ",\"device\":\"") || lb_buf_adds(b, c->device) ||
+        lb_buf_adds(b, "\",\"schema\":") || lb_buf_adds(b, lb_ad_int(schema, c->schema)) ||
+        lb_buf_adds(b, ",") || lb_buf_add(b, text + 1, len - 1))
         return LB_ERR_NOMEM;
     return LB_OK;
 }
