@@ -233,8 +233,8 @@ lb_err lb_change_known(lb_store *s, const char *id, int *known)
 }
 
 /* Apply c; text: its content as its writer made it (synced only; NULL:
- * built from c).  A synced change with its text skips the look-up: the
- * log's insert tells whether it was there. */
+ * built from c).  A synced change is not looked up first: the log's
+ * insert tells whether it was there. */
 static lb_err change_apply(lb_store *s, const lb_change *c, int synced, const char *text,
                            size_t tlen, int *fresh)
 {
@@ -245,7 +245,7 @@ static lb_err change_apply(lb_store *s, const lb_change *c, int synced, const ch
     if (!valid_id(c->id) || !valid_id(c->record) || !valid_id(c->person) ||
         !valid_id(c->device) || !c->author || !json_is_object(c->fields))
         err = lb_store_fail(s, LB_ERR_INVALID, "change %.32s is malformed", c->id);
-    if (!err && !text)
+    if (!err && !synced)
         err = lb_change_known(s, c->id, &known);
     if (!err && !known) {
         lb_hlc_observe(&s->hlc, c->hlc);
@@ -263,13 +263,8 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c)
     return change_apply(s, c, 0, NULL, 0, NULL);
 }
 
-lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh)
-{
-    return change_apply(s, c, 1, NULL, 0, fresh);
-}
-
-lb_err lb_change_apply_synced_text(lb_store *s, const lb_change *c, const char *text,
-                                   size_t len, int *fresh)
+lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, const char *text, size_t len,
+                              int *fresh)
 {
     return change_apply(s, c, 1, text, len, fresh);
 }

@@ -70,15 +70,13 @@ lb_err lb_change_apply(lb_store *s, const lb_change *c);
 
 /* The same for a change that came from the server: kept as on the server
  * already (the sync outbox skips it); *fresh 1 if the log did not have it
- * (a change it had is left as it was). */
-lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, int *fresh);
-
-/* The same with the change's content as its writer sealed it: text (len
- * bytes), the JSON object {"a": author, "f": fields, "p": prev stamps}
- * that c's author, fields and prev were read from.  It is sealed into the
- * log as it is, neither written again nor looked up first. */
-lb_err lb_change_apply_synced_text(lb_store *s, const lb_change *c, const char *text,
-                                   size_t len, int *fresh);
+ * (a change it had is left as it was: the log's insert tells, nothing is
+ * looked up first).  text: the change's content as its writer sealed it
+ * (len bytes), the JSON object {"a": author, "f": fields, "p": prev
+ * stamps} that c's author, fields and prev were read from, sealed into the
+ * log as it is; NULL: written from c. */
+lb_err lb_change_apply_synced(lb_store *s, const lb_change *c, const char *text, size_t len,
+                              int *fresh);
 
 /* Read the change at log position seq, decrypted, into *c (release with
  * lb_change_clear).  LB_ERR_NOTFOUND, or LB_ERR_TAMPERED naming it. */

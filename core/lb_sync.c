@@ -751,13 +751,19 @@ static lb_err epoch_check(lb_store *s, const char *now, int *reset)
 
 /* ---- envelopes out ----------------------------------------------------------------------- */
 
-static size_t env_ad(const char *id, const char *person, int64_t key, int has_assign,
-                     const char *caseload, int active, char ad[ENV_AD_MAX])
+size_t lb_sync_envelope_ad(const char *id, const char *person, int64_t key, int has_assign,
+                           const char *caseload, int active, char *ad, size_t cap)
 {
     char num[LB_AD_NUM];
     const char *f[] = {id, person, lb_ad_int(num, key), has_assign ? caseload : "-",
                        active ? "1" : "0"};
-    return lb_ad_join(ad, ENV_AD_MAX, "lbe1", f, has_assign ? 5 : 4);
+    return lb_ad_join(ad, cap, "lbe1", f, has_assign ? 5 : 4);
+}
+
+static size_t env_ad(const lb_sync_envelope *e, char ad[ENV_AD_MAX])
+{
+    return lb_sync_envelope_ad(e->id, e->person, e->key, e->has_assign, e->caseload, e->active,
+                               ad, ENV_AD_MAX);
 }
 
 /* The routing facts of an assignment change: from its fields, else from the
@@ -862,7 +868,7 @@ static lb_err envelope_seal(outbox *o, const lb_change *c, lb_sync_envelope *e)
     memcpy(e->id, c->id, LB_ID_HEX + 1);
     memcpy(e->person, c->person, LB_ID_HEX + 1);
     e->key = o->key_id;
-    adlen = env_ad(e->id, e->person, e->key, e->has_assign, e->caseload, e->active, ad);
+    adlen = env_ad(e, ad);
     memcpy(o->sealed, next_nonce(o), NONCE_LEN);
     crypto_aead_xchacha20poly1305_ietf_encrypt(o->sealed + NONCE_LEN, NULL,
                                                (unsigned char *)o->plain.data, o->plain.len,
@@ -1169,7 +1175,7 @@ static lb_err env_open(const lb_sync_envelope *e, const unsigned char *key,
                        unsigned char **plain, size_t *plen, const char **why)
 {
     char ad[ENV_AD_MAX];
-    size_t adlen = env_ad(e->id, e->person, e->key, e->has_assign, e->caseload, e->active, ad);
+    size_t adlen = env_ad(e, ad);
     size_t n = e->body_len - NONCE_LEN - TAG_LEN;
     unsigned char *out = malloc(n + 1);
     if (!out)
@@ -1428,13 +1434,6 @@ static lb_err step_once(lb_store *s, const char *sql)
  * Otherwise (the common case: a savepoint per change cost a quarter of a
  * pull) a refused change sets p->redo, and lb_sync_pull_envelope starts
  * the answer again, carefully. */
-static lb_err apply_synced(lb_sync_pull *p, const lb_change *c, const char *content,
-                           size_t clen, int *fresh)
-{
-    return content ? lb_change_apply_synced_text(p->s, c, content, clen, fresh)
-                   : lb_change_apply_synced(p->s, c, fresh);
-}
-
 static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char *content, size_t clen,
                          const char **why)
 {
@@ -1442,14 +1441,14 @@ static lb_err pull_apply(lb_sync_pull *p, const lb_change *c, const char *conten
     int known = 0, fresh = 0;
     lb_err err = LB_OK;
     if (!p->careful) {
-        err = apply_synced(p, c, content, clen, &fresh);
+        err = lb_change_apply_synced(p->s, c, content, clen, &fresh);
         if (err == LB_ERR_INVALID) {
             p->redo = 1;
             return LB_OK;
         }
     } else if (!(err = lb_change_known(p->s, c->id, &known)) && !known &&
                !(err = step_once(p->s, SQL_SAVEPOINT))) {
-        err = apply_synced(p, c, content, clen, &fresh);
+        err = lb_change_apply_synced(p->s, c, content, clen, &fresh);
         if (err == LB_ERR_INVALID) {
             step_once(p->s, SQL_ROLLBACK_TO);
             lb_store_forget_active(p->s);

@@ -80,6 +80,13 @@ typedef struct lb_sync_envelope {
     size_t body_len;
 } lb_sync_envelope;
 
+/* The associated data binding an envelope's seal to its routing facts
+ * (sync/lb_proto.h): "lbe1|ID|PERSON|KEY|-", or with an assignment
+ * "lbe1|ID|PERSON|KEY|CASELOAD|ACTIVE" (ACTIVE 1 or 0), into ad.  Its
+ * length, 0 when it does not fit in cap - 1 bytes. */
+size_t lb_sync_envelope_ad(const char *id, const char *person, int64_t key, int has_assign,
+                           const char *caseload, int active, char *ad, size_t cap);
+
 /* Called with each envelope; return 0 to go on, anything else stops the
  * caller, which then fails with LB_ERR_NOMEM. */
 typedef int (*lb_sync_envelope_fn)(void *ctx, const lb_sync_envelope *e);

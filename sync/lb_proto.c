@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "lb_proto.h"
+#include "lb_sync.h"
 
 /* The smallest sealed body: an XChaCha20-Poly1305 nonce and tag. */
 #define ENVELOPE_MIN_BODY (crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + \
@@ -49,18 +50,11 @@ static int is_caseload(const char *s)
 
 size_t lb_proto_envelope_ad(const lb_envelope *e, char ad[LB_PROTO_AD_MAX])
 {
-    int n;
-    if (e->has_assign)
-        n = snprintf(ad, LB_PROTO_AD_MAX, "lbe1|%s|%s|%lld|%s|%d", e->id, e->person,
-                     (long long)e->key, e->assign_caseload, e->assign_active ? 1 : 0);
-    else
-        n = snprintf(ad, LB_PROTO_AD_MAX, "lbe1|%s|%s|%lld|-", e->id, e->person,
-                     (long long)e->key);
-    if (n < 0 || (size_t)n >= LB_PROTO_AD_MAX) {
+    size_t n = lb_sync_envelope_ad(e->id, e->person, e->key, e->has_assign,
+                                   e->assign_caseload, e->assign_active, ad, LB_PROTO_AD_MAX);
+    if (n == 0)
         ad[0] = '\0';
-        return 0;
-    }
-    return (size_t)n;
+    return n;
 }
 
 char *lb_proto_b64(const unsigned char *bin, size_t len)

@@ -7,8 +7,9 @@
  * stored as a group, in one transaction with a savepoint a push (group
  * commit, below).
  *
- * A batch is filed with three statements an envelope in the common case:
- * one lookup of its id, one row in envelopes, one in filed per caseload.
+ * A batch is filed with two statements an envelope in the common case:
+ * one row in envelopes (inserted first; its id is looked up only when it
+ * was there already), one in filed per caseload.
  * What a batch asks again and again is kept in memory for the batch (it
  * holds the write lock, so nothing else changes it meanwhile): the
  * caseloads each person is active on (dropped for a person when one of

@@ -190,10 +190,83 @@ static void test_group_with_a_failed_push(void **state)
     free(dir);
 }
 
+/* Every pooled connection may grow the database to pages pages at most
+ * (a full disk, as SQLite sees one). */
+static void limit_pages(lb_srvstore *s, long pages)
+{
+    lb_srvsql *q = (lb_srvsql *)s;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %ld", pages);
+    for (int i = 0; i < q->nconns; i++)
+        assert_int_equal(sqlite3_exec(q->conns[i].db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static long page_count(lb_srvstore *s)
+{
+    sqlite3_stmt *st;
+    long n;
+    assert_int_equal(sqlite3_prepare_v2(((lb_srvsql *)s)->conns[0].db, "PRAGMA page_count", -1,
+                                        &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A full disk mid-push: the push fails with an I/O error and leaves
+ * nothing; once there is room, the same push is stored with the next
+ * numbers, no hole where the failed one was. */
+static void test_full_disk_push_leaves_nothing(void **state)
+{
+    static unsigned char big[16384];
+    char *dir = lb_test_tmpdir(), msg[256], code[LB_SRV_CODE_LEN + 1];
+    char token[LB_SRV_TOKEN_LEN + 1], person[LB_SRV_ID_LEN + 1];
+    unsigned char key[LB_SRV_DEVICE_KEY_LEN] = {2};
+    lb_srvstore *s = NULL;
+    lb_srv_who who;
+    pusher first, p;
+    int64_t count = 0;
+    (void)state;
+    assert_int_equal(lb_srvstore_sqlite_open(dir, &s, msg, sizeof msg), LB_OK);
+    memset(&who, 0, sizeof who);
+    assert_int_equal(s->ops->team_create(s, "Team", "Sup", &who, code), LB_OK);
+    assert_int_equal(s->ops->enrol(s, code, key, "laptop", token, &who), LB_OK);
+    snprintf(person, sizeof person, "%032x", 0xf00d);
+    memset(&first, 0, sizeof first);
+    first.s = s, first.who = &who;
+    make_env(&first.envs[0], 0, person, who.caseload);
+    make_env(&first.envs[1], 1, person, NULL);
+    push_main(&first);
+    assert_int_equal(first.err, LB_OK);
+
+    memset(&p, 0, sizeof p);
+    p.s = s, p.who = &who;
+    make_env(&p.envs[0], 2, person, NULL), make_env(&p.envs[1], 3, person, NULL);
+    p.envs[0].body = p.envs[1].body = big;
+    p.envs[0].body_len = p.envs[1].body_len = sizeof big;
+    limit_pages(s, page_count(s));
+    push_main(&p);
+    assert_int_equal(p.err, LB_ERR_IO);
+    assert_int_equal(s->ops->count_envelopes(s, &count), LB_OK);
+    assert_int_equal(count, 2);
+
+    limit_pages(s, 1L << 30);
+    memset(&p.log, 0, sizeof p.log);
+    push_main(&p);
+    assert_int_equal(p.err, LB_OK);
+    assert_int_equal(p.log.n, 2);
+    assert_int_equal(p.log.seq[0], 3);
+    assert_int_equal(p.log.seq[1], 4);
+    s->ops->close(s);
+    lb_test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_with_a_failed_push),
+        cmocka_unit_test(test_full_disk_push_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
