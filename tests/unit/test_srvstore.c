@@ -102,14 +102,37 @@ static int on_envelope(void *ctx, const lb_envelope *e)
     return 0;
 }
 
-static void test_group_with_a_failed_push(void **state)
+/* A store in dir with a team, its supervisor's device (who), and person
+ * assigned to the supervisor's caseload with one change more: numbers 1
+ * and 2. */
+static lb_srvstore *team_store(const char *dir, lb_srv_who *who, char person[LB_SRV_ID_LEN + 1])
 {
-    char *dir = lb_test_tmpdir(), msg[256], code[LB_SRV_CODE_LEN + 1];
-    char token[LB_SRV_TOKEN_LEN + 1], person[LB_SRV_ID_LEN + 1];
+    char msg[256], code[LB_SRV_CODE_LEN + 1], token[LB_SRV_TOKEN_LEN + 1];
     unsigned char key[LB_SRV_DEVICE_KEY_LEN] = {1};
     lb_srvstore *s = NULL;
+    pusher first;
+    assert_int_equal(lb_srvstore_sqlite_open(dir, &s, msg, sizeof msg), LB_OK);
+    memset(who, 0, sizeof *who);
+    assert_int_equal(s->ops->team_create(s, "Team", "Sup", who, code), LB_OK);
+    assert_int_equal(s->ops->enrol(s, code, key, "laptop", token, who), LB_OK);
+    snprintf(person, LB_SRV_ID_LEN + 1, "%032x", 0xbeef);
+    memset(&first, 0, sizeof first);
+    first.s = s, first.who = who;
+    make_env(&first.envs[0], 0, person, who->caseload);
+    make_env(&first.envs[1], 1, person, NULL);
+    push_main(&first);
+    assert_int_equal(first.err, LB_OK);
+    assert_int_equal(first.log.n, 2);
+    assert_int_equal(first.log.seq[1], 2);
+    return s;
+}
+
+static void test_group_with_a_failed_push(void **state)
+{
+    char *dir = lb_test_tmpdir(), person[LB_SRV_ID_LEN + 1];
     lb_srv_who who;
-    pusher a, b, c, first;
+    lb_srvstore *s = team_store(dir, &who, person);
+    pusher a, b, c;
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     int in_gate = 0, gate_open = 0, more = 0;
@@ -117,21 +140,6 @@ static void test_group_with_a_failed_push(void **state)
     pulled got = {0};
     int64_t count = 0;
     (void)state;
-    assert_int_equal(lb_srvstore_sqlite_open(dir, &s, msg, sizeof msg), LB_OK);
-    memset(&who, 0, sizeof who);
-    assert_int_equal(s->ops->team_create(s, "Team", "Sup", &who, code), LB_OK);
-    assert_int_equal(s->ops->enrol(s, code, key, "laptop", token, &who), LB_OK);
-    snprintf(person, sizeof person, "%032x", 0xbeef);
-
-    /* The person is assigned to the supervisor's caseload: number 1. */
-    memset(&first, 0, sizeof first);
-    first.s = s, first.who = &who;
-    make_env(&first.envs[0], 0, person, who.caseload);
-    make_env(&first.envs[1], 1, person, NULL);
-    push_main(&first);
-    assert_int_equal(first.err, LB_OK);
-    assert_int_equal(first.log.n, 2);
-    assert_int_equal(first.log.seq[1], 2);
 
     /* a commits alone and waits inside its group; b and c queue behind it,
      * then go together: b fails on its second envelope, c stands. */
@@ -219,25 +227,12 @@ static long page_count(lb_srvstore *s)
 static void test_full_disk_push_leaves_nothing(void **state)
 {
     static unsigned char big[16384];
-    char *dir = lb_test_tmpdir(), msg[256], code[LB_SRV_CODE_LEN + 1];
-    char token[LB_SRV_TOKEN_LEN + 1], person[LB_SRV_ID_LEN + 1];
-    unsigned char key[LB_SRV_DEVICE_KEY_LEN] = {2};
-    lb_srvstore *s = NULL;
+    char *dir = lb_test_tmpdir(), person[LB_SRV_ID_LEN + 1];
     lb_srv_who who;
-    pusher first, p;
+    lb_srvstore *s = team_store(dir, &who, person);
+    pusher p;
     int64_t count = 0;
     (void)state;
-    assert_int_equal(lb_srvstore_sqlite_open(dir, &s, msg, sizeof msg), LB_OK);
-    memset(&who, 0, sizeof who);
-    assert_int_equal(s->ops->team_create(s, "Team", "Sup", &who, code), LB_OK);
-    assert_int_equal(s->ops->enrol(s, code, key, "laptop", token, &who), LB_OK);
-    snprintf(person, sizeof person, "%032x", 0xf00d);
-    memset(&first, 0, sizeof first);
-    first.s = s, first.who = &who;
-    make_env(&first.envs[0], 0, person, who.caseload);
-    make_env(&first.envs[1], 1, person, NULL);
-    push_main(&first);
-    assert_int_equal(first.err, LB_OK);
 
     memset(&p, 0, sizeof p);
     p.s = s, p.who = &who;
